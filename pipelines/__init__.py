@@ -1,0 +1,1 @@
+"""Writers that turn link records into files: Parquet parts and WARC archives."""

@@ -1,0 +1,1 @@
+"""DuckDB SQL, one file per table of the link index (shipped as package data)."""
