@@ -1,0 +1,201 @@
+"""Link and page records -> Parquet parts that a reader can always trust.
+
+Records are buffered as columns (the Python -> Arrow conversion of row dicts
+is what makes naive writers slow) and every flush writes one *complete* part
+per table: the file is written under a hidden temporary name and renamed when
+closed, so a reader, or a crash, never leaves a half file that looks finished.
+A page's row and its links are always flushed together.
+
+Layout, under the data directory::
+
+    links/crawl_id=<id>/part-<key>-<seq>.parquet
+    pages/crawl_id=<id>/part-<key>-<seq>.parquet
+
+``key`` names the writer (a worker id, or the input file for ``extract``), so
+concurrent writers never collide.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+import os
+from pathlib import Path
+import re
+import time
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from linkindex.schema import (
+    LINK_PAGE_FIELDS,
+    LINK_TUPLE_FIELDS,
+    LINKS_SCHEMA,
+    PAGES_SCHEMA,
+)
+
+#: Rows of links buffered before a flush (pages flush with them).
+DEFAULT_MAX_ROWS = 500_000
+#: Rows per Parquet row group: large enough for good compression and scans,
+#: small enough that readers can skip by statistics.
+DEFAULT_ROW_GROUP_SIZE = 128 * 1024
+COMPRESSION = "zstd"
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class OutputError(Exception):
+    """The output location cannot be written."""
+
+
+def safe_name(value: str) -> str:
+    """A string usable in a file or partition name on every filesystem."""
+    cleaned = _UNSAFE.sub("-", value).strip("-.")
+    return cleaned or "default"
+
+
+def partition_dir(data_dir, table: str, crawl_id: str) -> Path:
+    return Path(data_dir) / table / f"crawl_id={safe_name(crawl_id)}"
+
+
+@dataclass(slots=True)
+class PageRow:
+    """One row of the ``pages`` table (see ``linkindex.schema.PAGES_SCHEMA``)."""
+
+    fetched_at: datetime
+    url: str
+    final_url: str
+    status: int | None = None
+    content_type: str | None = None
+    charset: str | None = None
+    title: str | None = None
+    content_length: int | None = None
+    links_out: int = 0
+    page_nofollow: bool = False
+    warc_file: str | None = None
+    warc_offset: int | None = None
+    error: str | None = None
+
+
+_PAGE_ROW_FIELDS = [name for name in PAGES_SCHEMA.names if name != "crawl_id"]
+
+
+class RecordWriter:
+    """Buffers the records of one crawl and writes them as Parquet parts."""
+
+    def __init__(
+        self,
+        data_dir,
+        crawl_id: str,
+        key: str,
+        max_rows: int = DEFAULT_MAX_ROWS,
+        max_seconds: float | None = None,
+        row_group_size: int = DEFAULT_ROW_GROUP_SIZE,
+    ):
+        self.crawl_id = crawl_id
+        self.key = safe_name(key)
+        self.max_rows = max_rows
+        self.max_seconds = max_seconds
+        self.row_group_size = row_group_size
+        self.dirs = {t: partition_dir(data_dir, t, crawl_id) for t in ("links", "pages")}
+        for directory in self.dirs.values():
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OutputError(f"cannot create {directory}: {exc.strerror}; check --data") from exc
+        self.sequence = 0
+        self.files_written: list[Path] = []
+        self.rows_written = {"links": 0, "pages": 0}
+        self._reset()
+
+    def _reset(self):
+        self._links = {name: [] for name in LINKS_SCHEMA.names}
+        self._pages = {name: [] for name in PAGES_SCHEMA.names}
+        self._link_rows = 0
+        self._started = time.monotonic()
+
+    @property
+    def buffered_links(self) -> int:
+        return self._link_rows
+
+    @property
+    def buffered_pages(self) -> int:
+        return len(self._pages["url"])
+
+    def add(self, page: PageRow, links: list[tuple], src: tuple[str, str, str, str]) -> None:
+        """Buffer one page and its link tuples.
+
+        ``links`` follow ``LINK_TUPLE_FIELDS``; ``src`` is
+        (src_url, src_host, src_domain, src_surt_host).
+        """
+        pages = self._pages
+        pages["crawl_id"].append(self.crawl_id)
+        for name in _PAGE_ROW_FIELDS:
+            pages[name].append(getattr(page, name))
+        if links:
+            count = len(links)
+            columns = self._links
+            page_values = (self.crawl_id, page.fetched_at, *src, page.page_nofollow)
+            for name, value in zip(LINK_PAGE_FIELDS, page_values):
+                columns[name].extend([value] * count)
+            for name, values in zip(LINK_TUPLE_FIELDS, zip(*links)):
+                columns[name].extend(values)
+            self._link_rows += count
+        if self._link_rows >= self.max_rows or (
+            self.max_seconds is not None and time.monotonic() - self._started >= self.max_seconds
+        ):
+            self.flush()
+
+    def due(self) -> bool:
+        """Whether the time limit asks for a flush (for callers that flush on a timer)."""
+        return (
+            self.max_seconds is not None
+            and self.buffered_pages > 0
+            and time.monotonic() - self._started >= self.max_seconds
+        )
+
+    def flush(self) -> list[Path]:
+        """Write what is buffered as one part per table; return the files written."""
+        if not self.buffered_pages:
+            self._started = time.monotonic()
+            return []
+        written = []
+        name = f"part-{self.key}-{self.sequence:05d}.parquet"
+        for table, columns, schema in (
+            ("links", self._links, LINKS_SCHEMA),
+            ("pages", self._pages, PAGES_SCHEMA),
+        ):
+            if table == "links" and not self._link_rows:
+                continue
+            arrow_table = pa.Table.from_pydict(columns, schema=schema)
+            written.append(self._write_atomically(arrow_table, self.dirs[table] / name))
+            self.rows_written[table] += arrow_table.num_rows
+        self.sequence += 1
+        self.files_written.extend(written)
+        self._reset()
+        return written
+
+    def _write_atomically(self, table: pa.Table, path: Path) -> Path:
+        temporary = path.with_name(f".{path.name}.tmp")
+        try:
+            pq.write_table(
+                table,
+                temporary,
+                compression=COMPRESSION,
+                row_group_size=self.row_group_size,
+            )
+            os.replace(temporary, path)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise OutputError(f"cannot write {path}: {exc}") from exc
+        return path
+
+    def remove_previous_parts(self) -> int:
+        """Delete parts an earlier run wrote under this key (re-extracting a file replaces them)."""
+        removed = 0
+        for directory in self.dirs.values():
+            for path in directory.glob(f"part-{self.key}-[0-9][0-9][0-9][0-9][0-9].parquet"):
+                path.unlink()
+                removed += 1
+        return removed
+
+    def close(self) -> list[Path]:
+        return self.flush()
