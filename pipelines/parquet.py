@@ -199,3 +199,86 @@ class RecordWriter:
 
     def close(self) -> list[Path]:
         return self.flush()
+
+
+def worker_id() -> str:
+    """This process's writer id: host name and process id, unique across a cluster."""
+    import socket
+
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class LinksParquetPipeline:
+    """Scrapy item pipeline writing each page's records as Parquet parts.
+
+    Settings (defaults in ``crawler.defaults``):
+
+    - ``LINKS_PARQUET_ENABLED`` (True)
+    - ``LINKS_PARQUET_MAX_ROWS``: link rows buffered before a part is written
+    - ``LINKS_PARQUET_MAX_SECONDS``: a part is written at least this often
+      while there is something to write, so a killed crawl loses at most that
+      much
+    - ``LINKINDEX_DATA_DIR``, ``LINKINDEX_CRAWL_ID``, ``LINKINDEX_WORKER_ID``
+      (host name and pid by default; names the parts)
+    """
+
+    def __init__(self, data_dir, crawl_id, key, max_rows, max_seconds, stats=None):
+        self.data_dir = data_dir
+        self.crawl_id = crawl_id
+        self.key = key
+        self.max_rows = max_rows
+        self.max_seconds = max_seconds
+        self.stats = stats
+        self.writer = None
+        self._timer = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        from scrapy.exceptions import NotConfigured
+
+        from crawler import defaults
+
+        settings = crawler.settings
+        if not settings.getbool("LINKS_PARQUET_ENABLED", defaults.LINKS_PARQUET_ENABLED):
+            raise NotConfigured("LINKS_PARQUET_ENABLED is off")
+        data_dir = settings.get("LINKINDEX_DATA_DIR")
+        if not data_dir:
+            raise NotConfigured("no LINKINDEX_DATA_DIR: records are not written")
+        return cls(
+            data_dir,
+            settings.get("LINKINDEX_CRAWL_ID") or defaults.DEFAULT_CRAWL_ID,
+            settings.get("LINKINDEX_WORKER_ID") or worker_id(),
+            settings.getint("LINKS_PARQUET_MAX_ROWS", defaults.LINKS_PARQUET_MAX_ROWS),
+            settings.getfloat("LINKS_PARQUET_MAX_SECONDS", defaults.LINKS_PARQUET_MAX_SECONDS),
+            stats=crawler.stats,
+        )
+
+    def open_spider(self):
+        # Fail at start-up, not after the first batch, if --data is unusable.
+        self.writer = RecordWriter(
+            self.data_dir, self.crawl_id, self.key, max_rows=self.max_rows, max_seconds=self.max_seconds
+        )
+        if self.max_seconds:
+            from twisted.internet import task
+
+            self._timer = task.LoopingCall(self._flush_if_due)
+            self._timer.start(min(self.max_seconds, 5.0), now=False)
+
+    def _flush_if_due(self):
+        if self.writer.due():
+            self.writer.flush()
+
+    def process_item(self, item):
+        records = item.records
+        self.writer.add(records.page, records.links, records.src)
+        return item
+
+    def close_spider(self):
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        if self.writer is not None:
+            self.writer.close()
+            if self.stats is not None:
+                self.stats.set_value("parquet/files_written", len(self.writer.files_written))
+                self.stats.set_value("parquet/rows/links", self.writer.rows_written["links"])
+                self.stats.set_value("parquet/rows/pages", self.writer.rows_written["pages"])

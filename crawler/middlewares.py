@@ -1,0 +1,184 @@
+"""Downloader middlewares of the linkindex crawler.
+
+- ``PrivateNetworkGuard``: refuses destinations on loopback, private,
+  link-local or metadata addresses, so a crawl seeded from the public web
+  cannot be steered into the operator's network.
+- ``PageBudgetMiddleware``: at most N pages fetched per registered domain.
+- ``CrawlDelayMiddleware``: honours robots.txt ``Crawl-delay``.
+"""
+
+import ipaddress
+import logging
+
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+
+from crawler.defaults import DEFAULT_MAX_PAGES_PER_DOMAIN
+from crawler.urls import host_domain
+
+logger = logging.getLogger(__name__)
+
+
+def is_public_address(address: str) -> bool:
+    """Whether an IP address is globally routable (not loopback, private, link-local, ...)."""
+    ip = ipaddress.ip_address(address.strip("[]"))
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _ip_literal(host: str) -> str | None:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+    return host.strip("[]")
+
+
+def is_robots_request(request) -> bool:
+    return bool(request.meta.get("dont_obey_robotstxt")) and request.url.endswith("/robots.txt")
+
+
+class PrivateNetworkGuard:
+    """Refuse requests whose host is, or resolves to, a non-public address.
+
+    Names are resolved through the crawler's own resolver (the one Scrapy
+    installs on the reactor, with its cache), so the address checked is the
+    address connected to. A request sent through an explicitly configured
+    proxy is resolved by the proxy, so only IP-literal hosts are checked.
+    Refusals count as ``offsite/refused_private`` and are logged once per host.
+
+    Settings: ``LINKINDEX_ALLOW_PRIVATE_NETWORKS`` (False) turns the guard off.
+    """
+
+    def __init__(self, stats, resolve):
+        self.stats = stats
+        self.resolve = resolve
+        self._verdicts: dict[str, bool] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if crawler.settings.getbool("LINKINDEX_ALLOW_PRIVATE_NETWORKS"):
+            raise NotConfigured("private networks allowed (LINKINDEX_ALLOW_PRIVATE_NETWORKS)")
+        from twisted.internet import reactor
+
+        async def resolve(host: str) -> list[str]:
+            return [await maybe_deferred_to_future(reactor.resolve(host))]
+
+        return cls(crawler.stats, resolve)
+
+    async def process_request(self, request):
+        host = urlparse_cached(request).hostname or ""
+        literal = _ip_literal(host)
+        if literal is None and request.meta.get("proxy"):
+            return None
+        allowed = self._verdicts.get(host)
+        if allowed is None:
+            if literal is not None:
+                allowed = is_public_address(literal)
+            else:
+                try:
+                    addresses = await self.resolve(host)
+                except Exception:
+                    # Unresolvable: the download itself fails and is recorded.
+                    return None
+                allowed = all(is_public_address(a) for a in addresses)
+            self._verdicts[host] = allowed
+            if not allowed:
+                logger.warning(
+                    "refusing %s: it is on a private network (allow with --allow-private-networks)", host
+                )
+        if not allowed:
+            self.stats.inc_value("offsite/refused_private")
+            raise IgnoreRequest(f"{host} is on a private network")
+        return None
+
+
+class LocalBudget:
+    """Per-domain page counters of one process."""
+
+    def __init__(self):
+        self.counts: dict[str, int] = {}
+
+    def take(self, domain: str, limit: int) -> bool:
+        count = self.counts.get(domain, 0)
+        if count >= limit:
+            return False
+        self.counts[domain] = count + 1
+        return True
+
+
+class PageBudgetMiddleware:
+    """Stop fetching a registered domain after ``LINKINDEX_MAX_PAGES_PER_DOMAIN`` pages.
+
+    Counted where requests leave for the network, after the duplicate filter
+    and robots.txt, so only real fetches use the budget (retries and
+    robots.txt requests do not). Refusals count as ``pages/skipped/budget``.
+    """
+
+    def __init__(self, stats, limit: int, budget=None):
+        self.stats = stats
+        self.limit = limit
+        self.budget = budget or LocalBudget()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        limit = crawler.settings.getint("LINKINDEX_MAX_PAGES_PER_DOMAIN", DEFAULT_MAX_PAGES_PER_DOMAIN)
+        if limit <= 0:
+            raise NotConfigured("no page budget")
+        return cls(crawler.stats, limit)
+
+    def process_request(self, request):
+        if is_robots_request(request) or request.meta.get("retry_times") or request.meta.get("budget_taken"):
+            return None
+        domain = host_domain(urlparse_cached(request).hostname or "")
+        if not self.budget.take(domain, self.limit):
+            self.stats.inc_value("pages/skipped/budget")
+            raise IgnoreRequest(f"page budget of {domain} spent")
+        request.meta["budget_taken"] = True
+        return None
+
+
+class CrawlDelayMiddleware:
+    """Honour the ``Crawl-delay`` of robots.txt: that host's slot waits that long between requests.
+
+    AutoThrottle is told not to shorten it. Settings:
+    ``LINKINDEX_MAX_CRAWL_DELAY`` (60 s) caps what a site may ask for.
+    """
+
+    def __init__(self, crawler, max_delay: float):
+        self.crawler = crawler
+        self.max_delay = max_delay
+        self.delays: dict[str, float] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
+            raise NotConfigured("robots.txt not obeyed")
+        middleware = cls(crawler, crawler.settings.getfloat("LINKINDEX_MAX_CRAWL_DELAY", 60.0))
+        crawler.signals.connect(middleware.robots_parsed, signal=signals.robots_parsed)
+        return middleware
+
+    def robots_parsed(self, robotparser, request):
+        user_agent = self.crawler.settings.get("ROBOTSTXT_USER_AGENT") or self.crawler.settings.get("USER_AGENT")
+        delay = robotparser.crawl_delay(user_agent)
+        if delay:
+            host = urlparse_cached(request).hostname or ""
+            self.delays[host] = min(float(delay), self.max_delay)
+            self.crawler.stats.inc_value("robotstxt/crawl_delay_hosts")
+
+    def process_request(self, request):
+        host = urlparse_cached(request).hostname or ""
+        delay = self.delays.get(host)
+        if delay is None:
+            return None
+        request.meta["autothrottle_dont_adjust_delay"] = True
+        downloader = self.crawler.engine.downloader
+        key = downloader.get_slot_key(request)
+        downloader.per_slot_settings.setdefault(key, {})["delay"] = delay
+        slot = downloader.slots.get(key)
+        if slot is not None and slot.delay < delay:
+            slot.delay = delay
+        return None

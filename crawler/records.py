@@ -1,0 +1,121 @@
+"""One HTTP response -> one ``pages`` row and its ``links`` records.
+
+The single place that decides what a response yields, used by the WARC
+extractor and the live crawler alike, so that re-extracting a crawl's own
+WARC archive reproduces its records exactly.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from crawler.extractor import extract_links, is_html, redirect_link
+from crawler.urls import host_domain, parse_web_url, surt_host
+from pipelines.parquet import PageRow
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(slots=True)
+class PageRecords:
+    page: PageRow
+    links: list[tuple]
+    #: (src_url, src_host, src_domain, src_surt_host)
+    src: tuple[str, str, str, str]
+
+
+def header_pairs(headers) -> list[tuple[str, str]]:
+    """Scrapy ``Headers`` as (name, value) str pairs, one per value, in order."""
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in headers.items()
+        for value in values
+    ]
+
+
+def header_value(headers, name: str) -> str | None:
+    """All values of header ``name`` (case-insensitive) joined by ', ', or None."""
+    name = name.lower()
+    values = [v for k, v in headers if k.lower() == name]
+    return ", ".join(values) if values else None
+
+
+def page_records(
+    url: str,
+    status: int | None,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    fetched_at: datetime,
+    stats: Counter,
+    error: str | None = None,
+    content_length: int | None = None,
+    warc_file: str | None = None,
+    warc_offset: int | None = None,
+) -> PageRecords | None:
+    """Build the records of one response; None when its URL is not a web URL.
+
+    Links are extracted from 2xx HTML responses (and from status-less WARC
+    ``resource`` records); 3xx responses yield their redirect; every other
+    response yields a ``pages`` row only, so broken links can still be
+    found by joining to ``pages``. ``error`` marks a body that must not be
+    parsed (``too_large``, ``revisit``...). Counts go to ``stats``.
+    """
+    parsed = parse_web_url(url)
+    if parsed is None:
+        stats["pages/skipped/bad_url"] += 1
+        return None
+    url, host = parsed
+    src = (url, host, host_domain(host), surt_host(host))
+    content_type = header_value(headers, "content-type")
+    page = PageRow(
+        fetched_at=fetched_at,
+        url=url,
+        final_url=url,
+        status=status,
+        content_type=content_type,
+        content_length=len(body) if content_length is None else content_length,
+        warc_file=warc_file,
+        warc_offset=warc_offset,
+        error=error,
+    )
+    links: list[tuple] = []
+    stats["pages/seen"] += 1
+
+    if status in REDIRECT_STATUSES:
+        location = header_value(headers, "location")
+        if location:
+            link = redirect_link(url, location.split(",")[0])
+            if link is not None:
+                links.append(link)
+                page.final_url = link[0]
+            else:
+                stats["links/skipped/unparseable"] += 1
+        stats["pages/redirect"] += 1
+    elif error is not None:
+        stats[f"pages/skipped/{error}"] += 1
+    elif status is not None and not 200 <= status < 300:
+        stats["pages/http_error"] += 1
+    elif not is_html(content_type, body):
+        stats["pages/non_html"] += 1
+    else:
+        extracted = extract_links(
+            body,
+            url,
+            content_type=content_type,
+            x_robots_tag=header_value(headers, "x-robots-tag"),
+        )
+        page.charset = extracted.charset
+        page.title = extracted.title
+        page.page_nofollow = extracted.page_nofollow
+        if extracted.error:
+            page.error = extracted.error
+            stats[f"pages/skipped/{extracted.error}"] += 1
+        else:
+            stats["pages/html"] += 1
+        links = extracted.links
+        for reason, count in extracted.skipped.items():
+            stats[f"links/skipped/{reason}"] += count
+
+    page.links_out = len(links)
+    stats["links/extracted"] += len(links)
+    return PageRecords(page, links, src)

@@ -1,0 +1,171 @@
+"""The ``links`` spider: crawl seed domains and emit every page's link records.
+
+    scrapy crawl links -a seeds=https://example.com/,https://example.org/
+    linkindex crawl https://example.com/ --data DIR
+
+Scope is the registered domains of the seeds, subdomains included: a seed
+``http://www.shop.co.uk/`` admits ``blog.shop.co.uk``, not ``shop2.co.uk``.
+Links leaving the scope are recorded, never fetched. Every in-scope link is
+followed, nofollow ones included: only robots rules stop fetching.
+
+Settings read (defaults in ``crawler.defaults``): ``LINKINDEX_CRAWL_ID``,
+``LINKINDEX_MAX_DEPTH``.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import scrapy
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
+from twisted.internet.error import (
+    ConnectError,
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError as TwistedTimeoutError,
+)
+
+from crawler.defaults import DEFAULT_CRAWL_ID, DEFAULT_MAX_DEPTH
+from crawler.records import PageRecords, header_pairs, page_records
+from crawler.urls import host_domain, parse_web_url, surt_host
+from pipelines.parquet import PageRow
+
+
+@dataclass
+class PageItem:
+    """A fetched URL's records, and the exchange they came from (for the WARC archive)."""
+
+    records: PageRecords
+    response: scrapy.http.Response | None = field(default=None, repr=False)
+
+
+class StatsCounter:
+    """A ``collections.Counter`` face over Scrapy's stats collector."""
+
+    def __init__(self, crawler):
+        # The stats collector exists only once the crawl starts.
+        self._crawler = crawler
+
+    def __getitem__(self, key):
+        return self._crawler.stats.get_value(key, 0)
+
+    def __setitem__(self, key, value):
+        self._crawler.stats.set_value(key, value)
+
+
+def read_seeds(seeds=None, seeds_file=None) -> list[str]:
+    """Seed URLs from a comma/space separated string and/or a file (one a line, # comments)."""
+    found = []
+    if seeds:
+        found += seeds.replace(",", " ").split() if isinstance(seeds, str) else list(seeds)
+    if seeds_file:
+        for line in Path(seeds_file).read_text().splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                found.append(line)
+    return found
+
+
+class LinksSpider(scrapy.Spider):
+    name = "links"
+
+    def __init__(self, seeds=None, seeds_file=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed_urls = []
+        self.bad_seeds = []
+        for seed in read_seeds(seeds, seeds_file):
+            parsed = parse_web_url(seed if "://" in seed else f"http://{seed}")
+            if parsed is None:
+                self.bad_seeds.append(seed)
+            else:
+                self.seed_urls.append(parsed[0])
+        self.scope = frozenset(host_domain(parse_web_url(url)[1]) for url in self.seed_urls)
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.crawl_id = settings.get("LINKINDEX_CRAWL_ID") or DEFAULT_CRAWL_ID
+        spider.max_depth = settings.getint("LINKINDEX_MAX_DEPTH", DEFAULT_MAX_DEPTH)
+        spider.counter = StatsCounter(crawler)
+        return spider
+
+    def in_scope(self, domain: str) -> bool:
+        return domain in self.scope
+
+    async def start(self):
+        if self.bad_seeds:
+            self.logger.error("ignoring seeds that are not http(s) URLs: %s", ", ".join(self.bad_seeds))
+            self.counter["seeds/invalid"] = len(self.bad_seeds)
+        self.counter["seeds/valid"] = len(self.seed_urls)
+        for url in self.seed_urls:
+            yield self.request(url, depth=0)
+
+    def request(self, url: str, depth: int) -> scrapy.Request:
+        return scrapy.Request(
+            url, callback=self.parse, errback=self.on_error, meta={"depth": depth}
+        )
+
+    def parse(self, response) -> Iterable:
+        fetched_at = datetime.now(timezone.utc)
+        error = "too_large" if "download_stopped" in response.flags else None
+        records = page_records(
+            response.url,
+            response.status,
+            header_pairs(response.headers),
+            response.body,
+            fetched_at,
+            self.counter,
+            error=error,
+        )
+        if records is None:
+            return
+        yield PageItem(records, response)
+        depth = response.meta.get("depth", 0) + 1
+        for link in records.links:
+            dst_url, dst_domain = link[0], link[2]
+            if not self.in_scope(dst_domain):
+                continue
+            if depth > self.max_depth:
+                self.counter["pages/skipped/depth"] += 1
+                continue
+            yield self.request(dst_url, depth)
+
+    def on_error(self, failure):
+        """A URL that could not be fetched still gets a pages row, with why."""
+        if failure.check(IgnoreRequest):
+            return None
+        request = failure.request
+        reason = _failure_reason(failure)
+        self.counter[f"pages/failed/{reason}"] += 1
+        parsed = parse_web_url(request.url)
+        if parsed is None:
+            return None
+        url, host = parsed
+        page = PageRow(
+            fetched_at=datetime.now(timezone.utc),
+            url=url,
+            final_url=url,
+            error=reason,
+        )
+        self.counter["pages/seen"] += 1
+        return PageItem(PageRecords(page, [], (url, host, host_domain(host), surt_host(host))))
+
+
+def _failure_reason(failure) -> str:
+    if failure.check(DownloadCancelledError):
+        return "too_large"
+    if failure.check(DNSLookupError, CannotResolveHostError):
+        return "dns"
+    if failure.check(DownloadTimeoutError, TwistedTimeoutError, TCPTimedOutError):
+        return "timeout"
+    if failure.check(ConnectionRefusedError, ConnectError):
+        return "connection"
+    return "download_error"
