@@ -1,0 +1,59 @@
+-- anchor_distribution: the anchor texts other domains use to link to each domain.
+--
+-- Grain: one row per (target_domain, anchor_text) among anchor backlinks.
+-- Key: target_domain, anchor_text
+-- Columns:
+--   target_domain       varchar  registered domain linked to (links.dst_domain)
+--   anchor_text         varchar  link text as extracted (image alt text for image links); '' when empty
+--   backlinks           bigint   anchor backlinks with this text
+--   referring_domains   bigint   distinct src_domain using this text
+--   dofollow_backlinks  bigint   of those, without nofollow (neither rel nor page-level)
+--   share               double   backlinks / the target's anchor backlinks, 0..1 (sums to 1 per target)
+--
+-- Anchor backlinks only: link records with internal = false and kind anchor,
+-- image or area. Canonical and redirect records carry no text and are not
+-- anchors, so they are left out of the counts and of the share.
+
+with
+
+anchors as (
+
+    select
+        dst_domain as target_domain,
+        anchor_text,
+        src_domain,
+        nofollow
+    from links
+    where not internal
+        and kind in ('anchor', 'image', 'area')
+
+),
+
+per_anchor as (
+
+    select
+        target_domain,
+        anchor_text,
+        count(*) as backlinks,
+        count(distinct src_domain) as referring_domains,
+        count(*) filter (where not nofollow) as dofollow_backlinks
+    from anchors
+    group by target_domain, anchor_text
+
+),
+
+final as (
+
+    select
+        target_domain,
+        anchor_text,
+        backlinks,
+        referring_domains,
+        dofollow_backlinks,
+        backlinks::double / sum(backlinks) over (partition by target_domain) as share
+    from per_anchor
+    order by target_domain, anchor_text
+
+)
+
+select * from final

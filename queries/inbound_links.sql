@@ -1,0 +1,114 @@
+-- inbound_links: every distinct backlink, with how often and when it was seen.
+--
+-- Grain: one row per (dst_url, src_url, anchor_text, kind) among backlinks.
+-- Key: dst_url, src_url, anchor_text, kind
+-- Columns:
+--   dst_url        varchar      URL linked to
+--   src_url        varchar      page the link is on
+--   anchor_text    varchar      link text ('' for canonical and redirect records)
+--   kind           varchar      anchor, image, area, canonical or redirect
+--   dst_domain     varchar      registered domain of dst_url
+--   src_domain     varchar      registered domain of src_url
+--   nofollow       boolean      true only if every occurrence is nofollow (rel or page-level)
+--   ugc            boolean      true if any occurrence has rel=ugc
+--   sponsored      boolean      true if any occurrence has rel=sponsored
+--   page_nofollow  boolean      true only if every occurrence is on a page with robots nofollow
+--   placement      varchar      page region of the first occurrence; null for canonical and redirect
+--   position       integer      position of the first occurrence among its page's links (0-based)
+--   occurrences    bigint       link records: every occurrence on every fetched page
+--   first_seen     timestamptz  earliest fetched_at of src_url with this link (UTC)
+--   last_seen      timestamptz  latest fetched_at of src_url with this link (UTC)
+--   dst_status     smallint     HTTP status of the latest fetch of dst_url; null when never fetched
+--
+-- Backlinks only (internal = false). The first occurrence is the earliest
+-- by (fetched_at, crawl_id, position).
+
+with
+
+backlinks as (
+
+    select
+        dst_url,
+        src_url,
+        anchor_text,
+        kind,
+        dst_domain,
+        src_domain,
+        nofollow,
+        ugc,
+        sponsored,
+        page_nofollow,
+        placement,
+        position,
+        crawl_id,
+        fetched_at
+    from links
+    where not internal
+
+),
+
+page_status as (
+
+    select
+        url,
+        status
+    from page_status
+
+),
+
+grouped as (
+
+    select
+        dst_url,
+        src_url,
+        anchor_text,
+        kind,
+        -- the domains are functions of the URLs, so any value is the value
+        any_value(dst_domain) as dst_domain,
+        any_value(src_domain) as src_domain,
+        bool_and(nofollow) as nofollow,
+        bool_or(ugc) as ugc,
+        bool_or(sponsored) as sponsored,
+        bool_and(page_nofollow) as page_nofollow,
+        -- structs compare field by field: the minimum is the first occurrence
+        min({
+            'fetched_at': fetched_at,
+            'crawl_id': crawl_id,
+            'position': position,
+            'placement': placement
+        }) as first_occurrence,
+        count(*) as occurrences,
+        min(fetched_at) as first_seen,
+        max(fetched_at) as last_seen
+    from backlinks
+    group by dst_url, src_url, anchor_text, kind
+
+),
+
+final as (
+
+    select
+        grouped.dst_url,
+        grouped.src_url,
+        grouped.anchor_text,
+        grouped.kind,
+        grouped.dst_domain,
+        grouped.src_domain,
+        grouped.nofollow,
+        grouped.ugc,
+        grouped.sponsored,
+        grouped.page_nofollow,
+        grouped.first_occurrence.placement as placement,
+        grouped.first_occurrence.position as position,
+        grouped.occurrences,
+        grouped.first_seen,
+        grouped.last_seen,
+        page_status.status as dst_status
+    from grouped
+    left join page_status
+        on page_status.url = grouped.dst_url
+    order by grouped.dst_url, grouped.src_url, grouped.anchor_text, grouped.kind
+
+)
+
+select * from final

@@ -1,0 +1,48 @@
+-- referring_domains: which domains link to each domain, and how much.
+--
+-- Grain: one row per (target_domain, referring_domain) with at least one backlink.
+-- Key: target_domain, referring_domain
+-- Columns:
+--   target_domain       varchar      registered domain linked to (links.dst_domain)
+--   referring_domain    varchar      registered domain of the linking pages (links.src_domain)
+--   backlinks           bigint       backlink records (every occurrence on every fetched page)
+--   dofollow_backlinks  bigint       backlinks without nofollow (neither rel nor page-level)
+--   linked_pages        bigint       distinct target URLs linked to (dst_url)
+--   first_seen          timestamptz  earliest fetched_at of a linking page (UTC)
+--   last_seen           timestamptz  latest fetched_at of a linking page (UTC)
+--
+-- A backlink is a link record with internal = false, of any kind (anchor,
+-- image, area, canonical, redirect).
+
+with
+
+backlinks as (
+
+    select
+        dst_domain as target_domain,
+        src_domain as referring_domain,
+        dst_url,
+        nofollow,
+        fetched_at
+    from links
+    where not internal
+
+),
+
+final as (
+
+    select
+        target_domain,
+        referring_domain,
+        count(*) as backlinks,
+        count(*) filter (where not nofollow) as dofollow_backlinks,
+        count(distinct dst_url) as linked_pages,
+        min(fetched_at) as first_seen,
+        max(fetched_at) as last_seen
+    from backlinks
+    group by target_domain, referring_domain
+    order by target_domain, referring_domain
+
+)
+
+select * from final
