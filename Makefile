@@ -1,0 +1,28 @@
+# The two commands of the README's quickstart: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_DATA ?= demo-data
+
+.PHONY: demo test bench clean
+
+$(BIN)/linkindex: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Extract the sample WARC shipped in the repository, build the index, print a report.
+demo: $(BIN)/linkindex
+	$(BIN)/linkindex extract examples/sample.warc.gz --data $(DEMO_DATA) --crawl-id demo
+	$(BIN)/linkindex build --data $(DEMO_DATA)
+	$(BIN)/linkindex report example.org --data $(DEMO_DATA)
+
+test: $(BIN)/linkindex
+	$(BIN)/pytest -q
+
+bench: $(BIN)/linkindex
+	$(BIN)/linkindex bench extract
+
+clean:
+	rm -rf $(VENV) $(DEMO_DATA)

@@ -1,0 +1,194 @@
+"""WARC/ARC files -> link and page records, in parallel across cores.
+
+Each input file is one task. A task streams the file's responses through
+``crawler.records.page_records`` and writes Parquet parts named after the
+file, so extracting the same file again into the same crawl replaces its
+parts instead of duplicating them, and two processes never share a file.
+"""
+
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+import hashlib
+import multiprocessing
+import os
+from pathlib import Path
+import queue
+import time
+
+from crawler.records import page_records
+from linkindex.warc import WarcReadError, expand_inputs, iter_responses
+from pipelines.parquet import DEFAULT_MAX_ROWS, RecordWriter
+
+#: How often (in records) a task reports progress to the parent process.
+PROGRESS_EVERY = 200
+
+
+@dataclass
+class FileResult:
+    path: str
+    stats: Counter = field(default_factory=Counter)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def file_key(path: str) -> str:
+    """A writer key for an input file: readable stem plus a hash of the full path."""
+    resolved = str(Path(path).resolve())
+    digest = hashlib.sha1(resolved.encode()).hexdigest()[:10]
+    stem = Path(path).name.split(".")[0][:60]
+    return f"{stem}-{digest}"
+
+
+def extract_file(
+    path: str,
+    data_dir,
+    crawl_id: str,
+    progress=None,
+    max_rows: int = DEFAULT_MAX_ROWS,
+) -> FileResult:
+    """Extract one WARC/ARC file into ``data_dir``; never raises for bad data."""
+    result = FileResult(path)
+    stats = result.stats
+    started = time.perf_counter()
+    writer = RecordWriter(data_dir, crawl_id, key=file_key(path), max_rows=max_rows)
+    writer.remove_previous_parts()
+    reported = Counter()
+    try:
+        for count, response in enumerate(iter_responses(path, stats), 1):
+            records = page_records(
+                response.url,
+                response.status,
+                response.headers,
+                response.body,
+                response.fetched_at,
+                stats,
+                error="revisit" if response.record_type == "revisit" else response.error,
+                content_length=response.content_length,
+                warc_file=response.warc_file,
+                warc_offset=response.warc_offset,
+            )
+            if records is not None:
+                writer.add(records.page, records.links, records.src)
+            if progress is not None and count % PROGRESS_EVERY == 0:
+                _report(progress, stats, reported)
+        writer.close()
+    except WarcReadError as exc:
+        # What was read before the failure is kept: it is complete records.
+        writer.close()
+        result.error = str(exc)
+        stats["files/failed"] += 1
+    else:
+        stats["files/done"] += 1
+    if progress is not None:
+        _report(progress, stats, reported)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _report(progress, stats: Counter, reported: Counter) -> None:
+    delta = {}
+    for name in ("pages/seen", "links/extracted"):
+        delta[name] = stats[name] - reported[name]
+        reported[name] = stats[name]
+    progress.put(delta)
+
+
+# Worker processes receive the progress queue once, at start.
+_progress_queue = None
+
+
+def _init_worker(progress_queue):
+    global _progress_queue
+    _progress_queue = progress_queue
+
+
+def _extract_task(path, data_dir, crawl_id, max_rows):
+    return extract_file(path, data_dir, crawl_id, progress=_progress_queue, max_rows=max_rows)
+
+
+def run_extract(
+    inputs: list[str],
+    data_dir,
+    crawl_id: str,
+    workers: int | None = None,
+    show_progress: bool = True,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    console=None,
+) -> tuple[Counter, list[FileResult]]:
+    """Extract every input (paths, globs, path listings) into ``data_dir``.
+
+    Returns the summed stats and one result per file. Raises ``WarcReadError``
+    only for inputs that do not exist.
+    """
+    paths = expand_inputs(inputs)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(paths)))
+    totals = Counter()
+    results: list[FileResult] = []
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    progress = Progress(
+        TextColumn("[bold]extract[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files · {task.fields[pages]:,} pages · {task.fields[links]:,} links · {task.fields[rate]:,.0f} pages/s"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not show_progress,
+        transient=False,
+    )
+    started = time.perf_counter()
+    with progress:
+        task = progress.add_task("extract", total=len(paths), pages=0, links=0, rate=0.0)
+
+        def on_progress(delta):
+            totals_pages = progress.tasks[0].fields["pages"] + delta.get("pages/seen", 0)
+            totals_links = progress.tasks[0].fields["links"] + delta.get("links/extracted", 0)
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            progress.update(task, pages=totals_pages, links=totals_links, rate=totals_pages / elapsed)
+
+        if workers == 1:
+            local = queue.SimpleQueue()
+            for path in paths:
+                result = extract_file(path, data_dir, crawl_id, progress=local, max_rows=max_rows)
+                while not local.empty():
+                    on_progress(local.get())
+                results.append(result)
+                totals.update(result.stats)
+                progress.advance(task)
+        else:
+            context = multiprocessing.get_context("spawn")
+            progress_queue = context.Queue()
+            with ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(progress_queue,),
+            ) as pool:
+                pending = {
+                    pool.submit(_extract_task, path, str(data_dir), crawl_id, max_rows)
+                    for path in paths
+                }
+                while pending:
+                    done = {f for f in pending if f.done()}
+                    pending -= done
+                    for future in done:
+                        result = future.result()
+                        results.append(result)
+                        totals.update(result.stats)
+                        progress.advance(task)
+                    try:
+                        while True:
+                            on_progress(progress_queue.get(timeout=0.1 if pending else 0))
+                    except queue.Empty:
+                        pass
+    results.sort(key=lambda r: r.path)
+    totals["seconds"] = round(time.perf_counter() - started, 3)
+    return totals, results
