@@ -1,6 +1,9 @@
-"""Extensions of the linkindex crawler: the progress line and the page size limit."""
+"""Extensions of the linkindex crawler: the progress line, the page size limit, the stats file."""
 
+import json
 import logging
+import os
+from pathlib import Path
 import time
 
 from scrapy import signals
@@ -47,10 +50,8 @@ class CrawlProgress:
         since, before = self._last
         rate = (pages - before) / max(now - since, 1e-9)
         self._last = (now, pages)
-        queued = 0
-        engine = self.crawler.engine
-        if engine is not None and engine.slot is not None:
-            queued = len(engine.slot.scheduler)
+        # From the scheduler's own counters: the engine keeps the scheduler private.
+        queued = stats.get_value("scheduler/enqueued", 0) - stats.get_value("scheduler/dequeued", 0)
         errors = sum(v for k, v in stats.get_stats().items() if k.startswith("pages/failed/"))
         return (
             f"{pages:,} pages, {stats.get_value('links/extracted', 0):,} links, "
@@ -82,11 +83,50 @@ class PageSizeLimit:
         if max_bytes <= 0:
             raise NotConfigured("no page size limit")
         extension = cls(max_bytes)
+        crawler.signals.connect(extension.headers_received, signal=signals.headers_received)
         crawler.signals.connect(extension.bytes_received, signal=signals.bytes_received)
         return extension
 
-    def bytes_received(self, data, request, spider):
+    def headers_received(self, request):
+        # A retry carries the meta of the attempt that failed part-way: count
+        # each attempt's body from zero.
+        request.meta["linkindex_bytes"] = 0
+
+    def bytes_received(self, data, request):
         received = request.meta.get("linkindex_bytes", 0) + len(data)
         request.meta["linkindex_bytes"] = received
         if received > self.max_bytes:
             raise StopDownload(fail=False)
+
+
+class StatsFile:
+    """Write the crawl's final stats as JSON to ``LINKINDEX_STATS_FILE`` (off unless set).
+
+    The numbers of the end-of-run summary, for scripts and tests that run
+    ``linkindex crawl`` or ``scrapy crawl links`` as a command. Written under
+    a temporary name and renamed, so the file is complete or absent.
+    """
+
+    def __init__(self, crawler, path):
+        self.crawler = crawler
+        self.path = Path(path)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        path = crawler.settings.get("LINKINDEX_STATS_FILE")
+        if not path:
+            # Off is the normal case: no message, which Scrapy would log as a warning.
+            raise NotConfigured
+        extension = cls(crawler, path)
+        # Connected after CoreStats (an earlier extension), so elapsed time and
+        # finish reason are in; pipelines have closed and set theirs too.
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_closed(self, spider, reason):
+        stats = dict(self.crawler.stats.get_stats())
+        stats.setdefault("finish_reason", reason)
+        temporary = self.path.with_name(f".{self.path.name}.tmp")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps(stats, indent=1, sort_keys=True, default=str))
+        os.replace(temporary, self.path)

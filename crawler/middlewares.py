@@ -14,6 +14,9 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IResolutionReceiver
+from zope.interface import implementer
 
 from crawler.defaults import DEFAULT_MAX_PAGES_PER_DOMAIN
 from crawler.urls import host_domain
@@ -37,6 +40,24 @@ def _ip_literal(host: str) -> str | None:
     return host.strip("[]")
 
 
+@implementer(IResolutionReceiver)
+class _AddressCollector:
+    """Receives the addresses of one name resolution; ``done`` fires with them."""
+
+    def __init__(self):
+        self.addresses: list[str] = []
+        self.done = Deferred()
+
+    def resolutionBegan(self, resolution):
+        pass
+
+    def addressResolved(self, address):
+        self.addresses.append(address.host)
+
+    def resolutionComplete(self):
+        self.done.callback(self.addresses)
+
+
 def is_robots_request(request) -> bool:
     return bool(request.meta.get("dont_obey_robotstxt")) and request.url.endswith("/robots.txt")
 
@@ -44,9 +65,10 @@ def is_robots_request(request) -> bool:
 class PrivateNetworkGuard:
     """Refuse requests whose host is, or resolves to, a non-public address.
 
-    Names are resolved through the crawler's own resolver (the one Scrapy
-    installs on the reactor, with its cache), so the address checked is the
-    address connected to. A request sent through an explicitly configured
+    Names are resolved through the reactor's name resolver, the one the
+    HTTP client connects with (Scrapy installs its caching resolver there),
+    so the addresses checked are the addresses connected to; every one of
+    them must be public. A request sent through an explicitly configured
     proxy is resolved by the proxy, so only IP-literal hosts are checked.
     Refusals count as ``offsite/refused_private`` and are logged once per host.
 
@@ -65,7 +87,12 @@ class PrivateNetworkGuard:
         from twisted.internet import reactor
 
         async def resolve(host: str) -> list[str]:
-            return [await maybe_deferred_to_future(reactor.resolve(host))]
+            receiver = _AddressCollector()
+            reactor.nameResolver.resolveHostName(receiver, host)
+            addresses = await maybe_deferred_to_future(receiver.done)
+            if not addresses:
+                raise OSError(f"{host} does not resolve")
+            return addresses
 
         return cls(crawler.stats, resolve)
 
@@ -91,7 +118,10 @@ class PrivateNetworkGuard:
                     "refusing %s: it is on a private network (allow with --allow-private-networks)", host
                 )
         if not allowed:
-            self.stats.inc_value("offsite/refused_private")
+            # A refused robots.txt is followed by the page that asked for it:
+            # count the page only.
+            if not is_robots_request(request):
+                self.stats.inc_value("offsite/refused_private")
             raise IgnoreRequest(f"{host} is on a private network")
         return None
 
@@ -116,6 +146,8 @@ class PageBudgetMiddleware:
     Counted where requests leave for the network, after the duplicate filter
     and robots.txt, so only real fetches use the budget (retries and
     robots.txt requests do not). Refusals count as ``pages/skipped/budget``.
+    In a distributed crawl (``LINKINDEX_REDIS_URL``) the counters are in
+    Redis, shared by all workers.
     """
 
     def __init__(self, stats, limit: int, budget=None):
@@ -127,8 +159,13 @@ class PageBudgetMiddleware:
     def from_crawler(cls, crawler):
         limit = crawler.settings.getint("LINKINDEX_MAX_PAGES_PER_DOMAIN", DEFAULT_MAX_PAGES_PER_DOMAIN)
         if limit <= 0:
-            raise NotConfigured("no page budget")
-        return cls(crawler.stats, limit)
+            raise NotConfigured
+        budget = None
+        if crawler.settings.get("LINKINDEX_REDIS_URL"):
+            from crawler.distributed import RedisBudget, crawl_keys, crawler_redis
+
+            budget = RedisBudget(crawler_redis(crawler), crawl_keys(crawler.settings).pages_per_domain)
+        return cls(crawler.stats, limit, budget)
 
     def process_request(self, request):
         if is_robots_request(request) or request.meta.get("retry_times") or request.meta.get("budget_taken"):
@@ -144,7 +181,9 @@ class PageBudgetMiddleware:
 class CrawlDelayMiddleware:
     """Honour the ``Crawl-delay`` of robots.txt: that host's slot waits that long between requests.
 
-    AutoThrottle is told not to shorten it. Settings:
+    The delay is a floor: AutoThrottle is told not to shorten it, and the
+    slot's random jitter (``DOWNLOAD_DELAY_JITTER``, +-50% by default) is
+    turned off for that host. Settings:
     ``LINKINDEX_MAX_CRAWL_DELAY`` (60 s) caps what a site may ask for.
     """
 
@@ -177,8 +216,11 @@ class CrawlDelayMiddleware:
         request.meta["autothrottle_dont_adjust_delay"] = True
         downloader = self.crawler.engine.downloader
         key = downloader.get_slot_key(request)
-        downloader.per_slot_settings.setdefault(key, {})["delay"] = delay
+        # For the slot created later (or again, after the idle slot is
+        # collected), and for the one that exists now.
+        downloader.per_slot_settings.setdefault(key, {}).update(delay=delay, jitter=0.0)
         slot = downloader.slots.get(key)
-        if slot is not None and slot.delay < delay:
-            slot.delay = delay
+        if slot is not None:
+            slot.delay = max(slot.delay, delay)
+            slot.jitter = 0.0
         return None

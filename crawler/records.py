@@ -14,6 +14,9 @@ from crawler.urls import host_domain, parse_web_url, surt_host
 from pipelines.parquet import PageRow
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Errors that leave part of the body: its links are still extracted (a page
+#: cut at the size limit keeps the links of its first megabytes).
+PARTIAL_BODY_ERRORS = frozenset({"too_large", "truncated"})
 
 
 @dataclass(slots=True)
@@ -57,8 +60,10 @@ def page_records(
     Links are extracted from 2xx HTML responses (and from status-less WARC
     ``resource`` records); 3xx responses yield their redirect; every other
     response yields a ``pages`` row only, so broken links can still be
-    found by joining to ``pages``. ``error`` marks a body that must not be
-    parsed (``too_large``, ``revisit``...). Counts go to ``stats``.
+    found by joining to ``pages``. ``error`` marks a body that is only part
+    of the page (``too_large``, ``truncated``: its links are extracted) or
+    that must not be parsed (``revisit``, ``content_decode``...). Counts go
+    to ``stats``.
     """
     parsed = parse_web_url(url)
     if parsed is None:
@@ -91,7 +96,7 @@ def page_records(
             else:
                 stats["links/skipped/unparseable"] += 1
         stats["pages/redirect"] += 1
-    elif error is not None:
+    elif error is not None and error not in PARTIAL_BODY_ERRORS:
         stats[f"pages/skipped/{error}"] += 1
     elif status is not None and not 200 <= status < 300:
         stats["pages/http_error"] += 1
@@ -112,6 +117,8 @@ def page_records(
             stats[f"pages/skipped/{extracted.error}"] += 1
         else:
             stats["pages/html"] += 1
+            if error is not None:
+                stats[f"pages/partial/{error}"] += 1
         links = extracted.links
         for reason, count in extracted.skipped.items():
             stats[f"links/skipped/{reason}"] += count

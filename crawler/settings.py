@@ -9,6 +9,7 @@ command line with ``-s NAME=VALUE``.
 from crawler.defaults import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_PAGE_BYTES,
+    DEFAULT_MAX_URL_LENGTH,
     USER_AGENT as _USER_AGENT,
 )
 
@@ -44,7 +45,7 @@ RETRY_TIMES = 2
 # Depth is enforced by the spider (it counts what it drops); the URL length
 # limit stops session-id and calendar traps.
 DEPTH_LIMIT = 0
-URLLENGTH_LIMIT = 2083
+URLLENGTH_LIMIT = DEFAULT_MAX_URL_LENGTH
 LINKINDEX_MAX_DEPTH = DEFAULT_MAX_DEPTH
 
 # Pages over LINKINDEX_MAX_PAGE_BYTES are cut off (and recorded with an
@@ -59,7 +60,8 @@ SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
 # The crawler runs on shared machines: no code-executing remote control, no
-# telnet console.
+# telnet console. Both are also removed from EXTENSIONS below, so that a
+# stray -s REMOTE_CONTROL_ENABLED=True cannot bring them back.
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
@@ -74,9 +76,12 @@ ITEM_PIPELINES = {
     "pipelines.parquet.LinksParquetPipeline": 300,
 }
 EXTENSIONS = {
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.logstats.LogStats": None,
     "crawler.extensions.CrawlProgress": 500,
     "crawler.extensions.PageSizeLimit": 510,
+    "crawler.extensions.StatsFile": 520,
 }
 
 LOG_LEVEL = "INFO"

@@ -28,8 +28,14 @@ def crawl_settings(
     warc: bool = False,
     allow_private_networks: bool = False,
     overrides: dict[str, str] | None = None,
+    distributed: dict | None = None,
 ) -> Settings:
-    """The project's settings, the command's options, then ``-s`` overrides on top."""
+    """The project's settings, the command's options, then ``-s`` overrides on top.
+
+    ``distributed``, for a worker of a shared crawl: ``redis_url``,
+    ``worker_id``, ``idle_exit`` and the crawl's stored ``scope``,
+    ``max_depth`` and ``max_pages_per_domain`` (see ``linkindex seed``).
+    """
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     options = {
@@ -42,6 +48,28 @@ def crawl_settings(
         options["LINKINDEX_MAX_DEPTH"] = max_depth
     if max_pages_per_domain is not None:
         options["LINKINDEX_MAX_PAGES_PER_DOMAIN"] = max_pages_per_domain
+    if distributed is not None:
+        options.update(
+            {
+                "LINKINDEX_REDIS_URL": distributed["redis_url"],
+                "LINKINDEX_WORKER_ID": distributed["worker_id"],
+                "LINKINDEX_SCOPE": distributed.get("scope") or [],
+                "SCHEDULER": "crawler.distributed.DistributedScheduler",
+                # Shorter batches: a request's lease is held until its
+                # records are written.
+                "LINKS_PARQUET_MAX_SECONDS": 5.0,
+            }
+        )
+        if distributed.get("dupefilter"):
+            options["LINKINDEX_DUPEFILTER"] = distributed["dupefilter"]
+        if distributed.get("idle_exit") is not None:
+            options["LINKINDEX_REDIS_IDLE_EXIT"] = distributed["idle_exit"]
+        for name in ("max_depth", "max_pages_per_domain"):
+            if distributed.get(name) is not None:
+                options[f"LINKINDEX_{name.upper()}"] = distributed[name]
+        extensions = dict(settings.getdict("EXTENSIONS"))
+        extensions["crawler.distributed.ClusterWorker"] = 600
+        options["EXTENSIONS"] = extensions
     settings.setdict(options, priority="cmdline")
     settings.setdict(overrides or {}, priority="cmdline")
     return settings
@@ -49,7 +77,7 @@ def crawl_settings(
 
 def run_crawl(seeds: list[str], seeds_file: str | None, settings: Settings) -> dict:
     """Crawl until the frontier is empty; return the crawl's stats."""
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(LinksSpider)
     process.crawl(crawler, seeds=seeds, seeds_file=seeds_file)
     process.start()

@@ -63,7 +63,7 @@ def extract_file(
                 response.body,
                 response.fetched_at,
                 stats,
-                error="revisit" if response.record_type == "revisit" else response.error,
+                error=response_error(response),
                 content_length=response.content_length,
                 warc_file=response.warc_file,
                 warc_offset=response.warc_offset,
@@ -84,6 +84,17 @@ def extract_file(
         _report(progress, stats, reported)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def response_error(response) -> str | None:
+    """The pages.error of a WARC response: as the reader says, or why the body is partial."""
+    if response.record_type == "revisit":
+        return "revisit"
+    if response.error is None and response.truncated:
+        # WARC-Truncated: length means the archiver's size limit cut it, as
+        # the crawler's own limit does ("too_large").
+        return "too_large" if response.warc_truncated == "length" else "truncated"
+    return response.error
 
 
 def _report(progress, stats: Counter, reported: Counter) -> None:

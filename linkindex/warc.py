@@ -140,6 +140,8 @@ class WarcResponse:
     #: chunked or compressed stream unfinished). The body holds what was stored,
     #: which still has the links of the part of the page that was fetched.
     truncated: bool
+    #: The WARC-Truncated header's reason (``length``, ``time``, ...), if any.
+    warc_truncated: str | None = None
 
 
 # --------------------------------------------------------------------------
@@ -558,7 +560,18 @@ class _FileReader:
         if truncated:
             self.stats["warc/records_truncated"] += 1
         return WarcResponse(
-            url, fetched_at, status, headers, body, content_length, self.path, offset, rtype, error, truncated
+            url,
+            fetched_at,
+            status,
+            headers,
+            body,
+            content_length,
+            self.path,
+            offset,
+            rtype,
+            error,
+            truncated,
+            warc_truncated.strip().lower() if warc_truncated else None,
         )
 
     def _not_seekable(self) -> None:

@@ -17,6 +17,7 @@ concurrent writers never collide.
 
 from dataclasses import dataclass
 from datetime import datetime
+import logging
 import os
 from pathlib import Path
 import re
@@ -25,6 +26,7 @@ import time
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from crawler import signals as linkindex_signals
 from linkindex.schema import (
     LINK_PAGE_FIELDS,
     LINK_TUPLE_FIELDS,
@@ -38,6 +40,8 @@ DEFAULT_MAX_ROWS = 500_000
 #: small enough that readers can skip by statistics.
 DEFAULT_ROW_GROUP_SIZE = 128 * 1024
 COMPRESSION = "zstd"
+
+logger = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -89,7 +93,11 @@ class RecordWriter:
         max_rows: int = DEFAULT_MAX_ROWS,
         max_seconds: float | None = None,
         row_group_size: int = DEFAULT_ROW_GROUP_SIZE,
+        on_flush=None,
     ):
+        """``on_flush(tokens)`` is called after each flush with the tokens
+        given to ``add`` for the records it wrote."""
+        self.on_flush = on_flush
         self.crawl_id = crawl_id
         self.key = safe_name(key)
         self.max_rows = max_rows
@@ -110,6 +118,7 @@ class RecordWriter:
         self._links = {name: [] for name in LINKS_SCHEMA.names}
         self._pages = {name: [] for name in PAGES_SCHEMA.names}
         self._link_rows = 0
+        self._tokens = []
         self._started = time.monotonic()
 
     @property
@@ -120,12 +129,15 @@ class RecordWriter:
     def buffered_pages(self) -> int:
         return len(self._pages["url"])
 
-    def add(self, page: PageRow, links: list[tuple], src: tuple[str, str, str, str]) -> None:
+    def add(self, page: PageRow, links: list[tuple], src: tuple[str, str, str, str], token=None) -> None:
         """Buffer one page and its link tuples.
 
         ``links`` follow ``LINK_TUPLE_FIELDS``; ``src`` is
-        (src_url, src_host, src_domain, src_surt_host).
+        (src_url, src_host, src_domain, src_surt_host); ``token``, if given,
+        is handed to ``on_flush`` once these records are on disk.
         """
+        if token is not None:
+            self._tokens.append(token)
         pages = self._pages
         pages["crawl_id"].append(self.crawl_id)
         for name in _PAGE_ROW_FIELDS:
@@ -170,7 +182,10 @@ class RecordWriter:
             self.rows_written[table] += arrow_table.num_rows
         self.sequence += 1
         self.files_written.extend(written)
+        tokens = self._tokens
         self._reset()
+        if self.on_flush is not None:
+            self.on_flush(tokens)
         return written
 
     def _write_atomically(self, table: pa.Table, path: Path) -> Path:
@@ -201,6 +216,18 @@ class RecordWriter:
         return self.flush()
 
 
+def data_dir_setting(settings) -> str:
+    """The data directory of a crawl: ``LINKINDEX_DATA_DIR``, else $LINKINDEX_DATA, else ./linkindex-data.
+
+    The same default as ``linkindex --data``, so that ``scrapy crawl links``
+    without ``-s LINKINDEX_DATA_DIR=...`` still writes its records somewhere
+    the other commands look.
+    """
+    from crawler.defaults import DEFAULT_DATA_DIR
+
+    return settings.get("LINKINDEX_DATA_DIR") or os.environ.get("LINKINDEX_DATA") or DEFAULT_DATA_DIR
+
+
 def worker_id() -> str:
     """This process's writer id: host name and process id, unique across a cluster."""
     import socket
@@ -218,11 +245,12 @@ class LinksParquetPipeline:
     - ``LINKS_PARQUET_MAX_SECONDS``: a part is written at least this often
       while there is something to write, so a killed crawl loses at most that
       much
-    - ``LINKINDEX_DATA_DIR``, ``LINKINDEX_CRAWL_ID``, ``LINKINDEX_WORKER_ID``
-      (host name and pid by default; names the parts)
+    - ``LINKINDEX_DATA_DIR`` (see ``data_dir_setting``), ``LINKINDEX_CRAWL_ID``,
+      ``LINKINDEX_WORKER_ID`` (host name and pid by default; names the parts)
     """
 
-    def __init__(self, data_dir, crawl_id, key, max_rows, max_seconds, stats=None):
+    def __init__(self, data_dir, crawl_id, key, max_rows, max_seconds, stats=None, signals=None):
+        self.signals = signals
         self.data_dir = data_dir
         self.crawl_id = crawl_id
         self.key = key
@@ -241,23 +269,29 @@ class LinksParquetPipeline:
         settings = crawler.settings
         if not settings.getbool("LINKS_PARQUET_ENABLED", defaults.LINKS_PARQUET_ENABLED):
             raise NotConfigured("LINKS_PARQUET_ENABLED is off")
-        data_dir = settings.get("LINKINDEX_DATA_DIR")
-        if not data_dir:
-            raise NotConfigured("no LINKINDEX_DATA_DIR: records are not written")
         return cls(
-            data_dir,
+            data_dir_setting(settings),
             settings.get("LINKINDEX_CRAWL_ID") or defaults.DEFAULT_CRAWL_ID,
             settings.get("LINKINDEX_WORKER_ID") or worker_id(),
             settings.getint("LINKS_PARQUET_MAX_ROWS", defaults.LINKS_PARQUET_MAX_ROWS),
             settings.getfloat("LINKS_PARQUET_MAX_SECONDS", defaults.LINKS_PARQUET_MAX_SECONDS),
             stats=crawler.stats,
+            signals=crawler.signals,
         )
 
     def open_spider(self):
         # Fail at start-up, not after the first batch, if --data is unusable.
         self.writer = RecordWriter(
-            self.data_dir, self.crawl_id, self.key, max_rows=self.max_rows, max_seconds=self.max_seconds
+            self.data_dir,
+            self.crawl_id,
+            self.key,
+            max_rows=self.max_rows,
+            max_seconds=self.max_seconds,
+            on_flush=self._flushed,
         )
+        if self.signals is not None:
+            self.signals.connect(self.flush, signal=linkindex_signals.flush_requested)
+        logger.info("writing records to %s", os.path.abspath(self.data_dir))
         if self.max_seconds:
             from twisted.internet import task
 
@@ -268,9 +302,18 @@ class LinksParquetPipeline:
         if self.writer.due():
             self.writer.flush()
 
+    def flush(self):
+        self.writer.flush()
+
+    def _flushed(self, leases):
+        # Distributed crawls release a request's lease only now: had the
+        # worker died before this, the request would be fetched again.
+        if self.signals is not None:
+            self.signals.send_catch_log(linkindex_signals.records_flushed, leases=leases)
+
     def process_item(self, item):
         records = item.records
-        self.writer.add(records.page, records.links, records.src)
+        self.writer.add(records.page, records.links, records.src, token=getattr(item, "lease_id", None))
         return item
 
     def close_spider(self):

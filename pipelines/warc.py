@@ -16,7 +16,8 @@ each page's response record.
 
 Settings (defaults in ``crawler.defaults``): ``WARC_ARCHIVE_ENABLED``
 (False; ``linkindex crawl --warc`` turns it on), ``WARC_ARCHIVE_MAX_BYTES``,
-``LINKINDEX_DATA_DIR`` (files go to ``DIR/warc/``), ``LINKINDEX_CRAWL_ID``,
+``LINKINDEX_DATA_DIR`` (files go to ``DIR/warc/``; see
+``pipelines.parquet.data_dir_setting``), ``LINKINDEX_CRAWL_ID``,
 ``LINKINDEX_WORKER_ID``.
 """
 
@@ -31,10 +32,13 @@ from warcio.warcwriter import WARCWriter
 
 from crawler import defaults
 from crawler.records import header_pairs
-from pipelines.parquet import safe_name, worker_id
+from pipelines.parquet import data_dir_setting, safe_name, worker_id
 
 # Headers describing the transfer, not the stored body.
 RENAMED_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
+# Request headers the site never received: the proxy's credentials (from
+# http_proxy=http://user:password@...) must not end up in an archive.
+UNSENT_REQUEST_HEADERS = {"proxy-authorization"}
 OPEN_SUFFIX = ".open"
 
 
@@ -52,6 +56,23 @@ def archived_headers(headers: list[tuple[str, str]], body_length: int) -> list[t
             stored.append((name, value))
     stored.append(("Content-Length", str(body_length)))
     return stored
+
+
+def request_target(url: str) -> str:
+    """The path and query of a URL, as the request line names it."""
+    rest = url.split("://", 1)[1]
+    start = rest.find("/")
+    target = rest[start:] if start >= 0 else "/"
+    return target.split("#", 1)[0]
+
+
+def sent_headers(url: str, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The request headers as the site received them: Host first (the HTTP client adds it), no proxy credentials."""
+    kept = [(name, value) for name, value in headers if name.lower() not in UNSENT_REQUEST_HEADERS]
+    if not any(name.lower() == "host" for name, _ in kept):
+        authority = url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
+        kept.insert(0, ("Host", authority))
+    return kept
 
 
 def status_line(status: int) -> str:
@@ -120,10 +141,10 @@ class WarcArchivePipeline:
 
         settings = crawler.settings
         if not settings.getbool("WARC_ARCHIVE_ENABLED", defaults.WARC_ARCHIVE_ENABLED):
-            raise NotConfigured("WARC archive off (WARC_ARCHIVE_ENABLED)")
-        data_dir = settings.get("LINKINDEX_DATA_DIR")
-        if not data_dir:
-            raise NotConfigured("no LINKINDEX_DATA_DIR for the WARC archive")
+            # Off is the normal case: no message, which Scrapy would log as a
+            # warning on every crawl without --warc.
+            raise NotConfigured
+        data_dir = data_dir_setting(settings)
         crawl_id = settings.get("LINKINDEX_CRAWL_ID") or defaults.DEFAULT_CRAWL_ID
         worker = settings.get("LINKINDEX_WORKER_ID") or worker_id()
         info = {
@@ -182,11 +203,9 @@ class WarcArchivePipeline:
             yield record
             request = response.request
             if request is not None:
-                path = request.url.split("://", 1)[1]
-                path = path[path.find("/") :] if "/" in path else "/"
                 request_headers = StatusAndHeaders(
-                    f"{request.method} {path} HTTP/1.1",
-                    header_pairs(request.headers),
+                    f"{request.method} {request_target(request.url)} HTTP/1.1",
+                    sent_headers(request.url, header_pairs(request.headers)),
                     is_http_request=True,
                 )
                 yield writer.create_warc_record(

@@ -8,8 +8,13 @@ Scope is the registered domains of the seeds, subdomains included: a seed
 Links leaving the scope are recorded, never fetched. Every in-scope link is
 followed, nofollow ones included: only robots rules stop fetching.
 
+Spider traps (endless calendars, session ids in paths) are cut by the depth
+limit, by the page budget of each domain (``PageBudgetMiddleware``) and by
+the URL length limit; what each drops is counted (``pages/skipped/depth``,
+``pages/skipped/budget``, ``pages/skipped/url_too_long``).
+
 Settings read (defaults in ``crawler.defaults``): ``LINKINDEX_CRAWL_ID``,
-``LINKINDEX_MAX_DEPTH``.
+``LINKINDEX_MAX_DEPTH``, ``URLLENGTH_LIMIT``.
 """
 
 from collections.abc import Iterable
@@ -21,6 +26,7 @@ import scrapy
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
+    DownloadConnectionRefusedError,
     DownloadTimeoutError,
     IgnoreRequest,
 )
@@ -32,7 +38,13 @@ from twisted.internet.error import (
     TimeoutError as TwistedTimeoutError,
 )
 
-from crawler.defaults import DEFAULT_CRAWL_ID, DEFAULT_MAX_DEPTH
+from crawler import signals as linkindex_signals
+from crawler.defaults import (
+    DEFAULT_CRAWL_ID,
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_PAGE_BYTES,
+    DEFAULT_MAX_URL_LENGTH,
+)
 from crawler.records import PageRecords, header_pairs, page_records
 from crawler.urls import host_domain, parse_web_url, surt_host
 from pipelines.parquet import PageRow
@@ -44,6 +56,9 @@ class PageItem:
 
     records: PageRecords
     response: scrapy.http.Response | None = field(default=None, repr=False)
+    #: The frontier lease of the request (distributed crawls): released once
+    #: the records are written.
+    lease_id: str | None = None
 
 
 class StatsCounter:
@@ -93,7 +108,14 @@ class LinksSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.crawl_id = settings.get("LINKINDEX_CRAWL_ID") or DEFAULT_CRAWL_ID
+        # A distributed crawl's scope comes from Redis (see `linkindex seed`).
+        spider.scope = spider.scope | frozenset(settings.getlist("LINKINDEX_SCOPE"))
         spider.max_depth = settings.getint("LINKINDEX_MAX_DEPTH", DEFAULT_MAX_DEPTH)
+        # Scrapy's UrlLengthMiddleware would drop the same URLs silently (a
+        # stat outside the summary); checking here counts them with the
+        # other skipped pages.
+        spider.max_url_length = settings.getint("URLLENGTH_LIMIT", DEFAULT_MAX_URL_LENGTH) or None
+        spider.max_page_bytes = settings.getint("LINKINDEX_MAX_PAGE_BYTES", DEFAULT_MAX_PAGE_BYTES)
         spider.counter = StatsCounter(crawler)
         return spider
 
@@ -115,7 +137,12 @@ class LinksSpider(scrapy.Spider):
 
     def parse(self, response) -> Iterable:
         fetched_at = datetime.now(timezone.utc)
-        error = "too_large" if "download_stopped" in response.flags else None
+        error = None
+        if "download_stopped" in response.flags:
+            # Cut at exactly the limit, so the WARC archive holds the same
+            # bytes and re-extraction gives the same links.
+            error = "too_large"
+            response = response.replace(body=response.body[: self.max_page_bytes])
         records = page_records(
             response.url,
             response.status,
@@ -126,8 +153,11 @@ class LinksSpider(scrapy.Spider):
             error=error,
         )
         if records is None:
+            self.finished(response.request)
             return
-        yield PageItem(records, response)
+        # Follow-up requests first, the page's records last: once the
+        # records are written the request counts as done, and by then its
+        # links are safely in the frontier.
         depth = response.meta.get("depth", 0) + 1
         for link in records.links:
             dst_url, dst_domain = link[0], link[2]
@@ -136,17 +166,27 @@ class LinksSpider(scrapy.Spider):
             if depth > self.max_depth:
                 self.counter["pages/skipped/depth"] += 1
                 continue
+            if self.max_url_length and len(dst_url) > self.max_url_length:
+                self.counter["pages/skipped/url_too_long"] += 1
+                continue
             yield self.request(dst_url, depth)
+        yield PageItem(records, response, lease_id=response.meta.get("lease_id"))
+
+    def finished(self, request):
+        """Done with a request that leaves no records (refused, unparseable URL)."""
+        self.crawler.signals.send_catch_log(linkindex_signals.request_finished, request=request)
 
     def on_error(self, failure):
         """A URL that could not be fetched still gets a pages row, with why."""
-        if failure.check(IgnoreRequest):
-            return None
         request = failure.request
+        if failure.check(IgnoreRequest):
+            self.finished(request)
+            return None
         reason = _failure_reason(failure)
         self.counter[f"pages/failed/{reason}"] += 1
         parsed = parse_web_url(request.url)
         if parsed is None:
+            self.finished(request)
             return None
         url, host = parsed
         page = PageRow(
@@ -156,7 +196,10 @@ class LinksSpider(scrapy.Spider):
             error=reason,
         )
         self.counter["pages/seen"] += 1
-        return PageItem(PageRecords(page, [], (url, host, host_domain(host), surt_host(host))))
+        return PageItem(
+            PageRecords(page, [], (url, host, host_domain(host), surt_host(host))),
+            lease_id=request.meta.get("lease_id"),
+        )
 
 
 def _failure_reason(failure) -> str:
@@ -166,6 +209,6 @@ def _failure_reason(failure) -> str:
         return "dns"
     if failure.check(DownloadTimeoutError, TwistedTimeoutError, TCPTimedOutError):
         return "timeout"
-    if failure.check(ConnectionRefusedError, ConnectError):
+    if failure.check(DownloadConnectionRefusedError, ConnectionRefusedError, ConnectError):
         return "connection"
     return "download_error"
