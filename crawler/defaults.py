@@ -18,6 +18,12 @@ DEFAULT_MAX_PAGES_PER_DOMAIN = 10_000
 #: Responses larger than this are cut off and recorded with error "too_large".
 DEFAULT_MAX_PAGE_BYTES = 10 * 1024 * 1024
 DEFAULT_CRAWL_ID = "default"
+#: Where records go when LINKINDEX_DATA_DIR is not set (``scrapy crawl links``
+#: without ``-s LINKINDEX_DATA_DIR=...``): $LINKINDEX_DATA, else this, as
+#: ``linkindex --data`` does.
+DEFAULT_DATA_DIR = "./linkindex-data"
+#: Longest URL followed; longer ones are session-id or path-repeating traps.
+DEFAULT_MAX_URL_LENGTH = 2083
 
 #: LINKS_PARQUET_*: the Parquet writer pipeline.
 LINKS_PARQUET_ENABLED = True
@@ -30,3 +36,36 @@ WARC_ARCHIVE_MAX_BYTES = 1024 * 1024 * 1024
 
 #: Seconds between progress lines.
 PROGRESS_INTERVAL = 10.0
+
+#: Distributed crawling (scrapy-redis). Every key of a crawl starts with
+#: this prefix, so several crawls share one Redis without colliding.
+REDIS_KEY_PREFIX = "linkindex:%(crawl)s"
+REDIS_KEYS = {
+    "requests": "%(prefix)s:requests",  # sorted set: the frontier
+    "seen": "%(prefix)s:seen",  # set (or Bloom bitmaps): the duplicate filter
+    "inflight": "%(prefix)s:inflight:%(worker)s",  # hash: requests a worker holds
+    "workers": "%(prefix)s:workers",  # sorted set: worker -> last heartbeat
+    "worker_info": "%(prefix)s:worker_info",  # hash: worker -> JSON of its counters
+    "pages_per_domain": "%(prefix)s:pages_per_domain",  # hash: page budget counters
+    "settings": "%(prefix)s:settings",  # hash: scope and limits, set by `seed`
+    "stats": "%(prefix)s:stats",  # hash: crawl-wide counters
+    "lease_seq": "%(prefix)s:lease_seq",  # counter naming leases
+    "files": "%(prefix)s:extract:files",  # sorted set: WARC paths to extract
+    "files_inflight": "%(prefix)s:extract:inflight:%(worker)s",
+    "extract_workers": "%(prefix)s:extract:workers",
+}
+#: Seconds without a heartbeat after which a worker is dead and the requests
+#: it held go back to the frontier.
+REDIS_LEASE_TIMEOUT = 30.0
+#: Seconds between a worker's heartbeats (and its check for dead workers).
+REDIS_HEARTBEAT_INTERVAL = 2.0
+#: Seconds between an idle worker's looks at the shared frontier.
+REDIS_IDLE_POLL_INTERVAL = 0.5
+#: Seconds the whole cluster must be idle before a worker exits.
+REDIS_IDLE_EXIT = 10.0
+#: Redis commands are retried with exponential backoff for about this long
+#: before a worker gives up (a Redis restart or a short outage).
+REDIS_RETRY_SECONDS = 120.0
+#: Bloom-filter duplicate filter (LINKINDEX_DUPEFILTER = "bloom").
+BLOOM_CAPACITY = 100_000_000
+BLOOM_ERROR_RATE = 0.001

@@ -6,6 +6,14 @@
     linkindex query "SQL" --data DIR                ad-hoc SQL over the index
     linkindex report DOMAIN --data DIR              backlink profile of a domain
     linkindex bench extract [WARC...]               extraction speed against Scrapy's LinkExtractor
+
+  On a cluster, through Redis (--redis URL or $REDIS_URL):
+    linkindex seed SEED_URL... --redis URL          put seeds, scope and limits into Redis
+    linkindex worker --redis URL --data DIR         one crawl worker (start any number)
+    linkindex crawl SEED_URL... --redis URL ...     seed, then work
+    linkindex status --redis URL                    frontier, in flight, workers, pages/s
+    linkindex extract FILE... --redis URL           queue WARC files for extraction workers
+    linkindex extract-worker --redis URL --data DIR one extraction worker
 """
 
 import argparse
@@ -31,6 +39,33 @@ def _add_data(parser):
     )
 
 
+def _add_redis(parser, required=True):
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get("REDIS_URL"),
+        metavar="URL",
+        help="Redis URL, redis:// or rediss:// with user and password (default: $REDIS_URL)"
+        + ("" if required else "; with it, the work is shared through Redis"),
+    )
+
+
+def _add_limits(parser):
+    parser.add_argument("--max-depth", type=int, help="link hops from a seed (default: 10)")
+    parser.add_argument(
+        "--max-pages-per-domain", type=int, help="pages fetched per registered domain (default: 10000)"
+    )
+
+
+def _add_worker_options(parser):
+    parser.add_argument(
+        "--idle-exit",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="exit once the shared queue is empty and nothing is in flight anywhere for this long (default: 10)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="linkindex",
@@ -52,10 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--seeds-file", metavar="FILE", help="seed URLs, one a line (# starts a comment)")
     _add_data(crawl)
     crawl.add_argument("--crawl-id", default=DEFAULT_CRAWL_ID, help="crawl id (default: %(default)s)")
-    crawl.add_argument("--max-depth", type=int, help="link hops from a seed (default: 10)")
-    crawl.add_argument(
-        "--max-pages-per-domain", type=int, help="pages fetched per registered domain (default: 10000)"
-    )
+    _add_limits(crawl)
+    _add_redis(crawl, required=False)
+    _add_worker_options(crawl)
     crawl.add_argument("--warc", action="store_true", help="archive every response as WARC in DIR/warc/")
     crawl.add_argument(
         "--allow-private-networks",
@@ -71,6 +105,55 @@ def build_parser() -> argparse.ArgumentParser:
         help="set a Scrapy or linkindex setting, as scrapy crawl -s does (repeatable)",
     )
 
+    worker = commands.add_parser(
+        "worker",
+        help="run one crawl worker of a distributed crawl",
+        description="Take requests from the crawl's shared frontier in Redis, fetch them and write "
+        "records into --data (each worker its own files). Start any number, on any machines; "
+        "a worker exits when the whole crawl has been idle for --idle-exit seconds.",
+    )
+    _add_redis(worker)
+    _add_data(worker)
+    worker.add_argument("--crawl-id", default=DEFAULT_CRAWL_ID, help="crawl id (default: %(default)s)")
+    _add_worker_options(worker)
+    worker.add_argument("--warc", action="store_true", help="archive every response as WARC in DIR/warc/")
+    worker.add_argument("--allow-private-networks", action="store_true", help="as for crawl")
+    worker.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
+
+    seed = commands.add_parser(
+        "seed",
+        help="put seeds, scope and limits of a distributed crawl into Redis",
+        description="Add seed URLs to a distributed crawl: their registered domains join the scope, "
+        "the seeds go through the shared duplicate filter into the frontier.",
+    )
+    seed.add_argument("seeds", nargs="*", metavar="SEED_URL")
+    seed.add_argument("--seeds-file", metavar="FILE")
+    _add_redis(seed)
+    seed.add_argument("--crawl-id", default=DEFAULT_CRAWL_ID, help="crawl id (default: %(default)s)")
+    _add_limits(seed)
+    seed.add_argument(
+        "--dupefilter",
+        choices=("set", "bloom"),
+        help="duplicate filter: an exact Redis set (default), or a Bloom filter for very large crawls",
+    )
+    seed.add_argument("--bloom-capacity", type=int, default=100_000_000, help="URLs the Bloom filter is sized for")
+    seed.add_argument("--bloom-error-rate", type=float, default=0.001, help="its false-positive rate at capacity")
+
+    status = commands.add_parser("status", help="show the state of a distributed crawl")
+    _add_redis(status)
+    status.add_argument("--crawl-id", default=DEFAULT_CRAWL_ID, help="crawl id (default: %(default)s)")
+    status.add_argument("--json", action="store_true", help="print JSON")
+
+    extract_worker = commands.add_parser(
+        "extract-worker",
+        help="run one extraction worker of a distributed extract",
+        description="Take WARC paths queued by `linkindex extract --redis` and extract them into --data.",
+    )
+    _add_redis(extract_worker)
+    _add_data(extract_worker)
+    extract_worker.add_argument("--crawl-id", default=DEFAULT_CRAWL_ID, help="crawl id (default: %(default)s)")
+    _add_worker_options(extract_worker)
+
     extract = commands.add_parser(
         "extract",
         help="extract link and page records from WARC/ARC files",
@@ -84,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=None, help="processes (default: one per core, at most one per file)"
     )
     extract.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_redis(extract, required=False)
 
     build = commands.add_parser("build", help="build the DuckDB link index from the Parquet records")
     _add_data(build)
@@ -117,41 +201,211 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_crawl(args, console: Console) -> int:
-    from linkindex.crawl import SettingError, crawl_settings, parse_overrides, run_crawl
+def _redis(args, console: Console):
+    """Connect to --redis, or print why not (one line) and return None."""
+    from crawler.distributed import RedisUnavailable, connect
+
+    if not args.redis:
+        console.print("[red]error:[/] no Redis: give --redis URL or set REDIS_URL", soft_wrap=True)
+        return None
+    try:
+        return connect(args.redis)
+    except RedisUnavailable as exc:
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        return None
+
+
+def _seed(args, console: Console, server, seeds) -> bool:
+    from linkindex.cluster import seed_crawl
+
+    result = seed_crawl(
+        server,
+        args.crawl_id,
+        seeds,
+        max_depth=args.max_depth,
+        max_pages_per_domain=args.max_pages_per_domain,
+        dupefilter=getattr(args, "dupefilter", None),
+        bloom_capacity=getattr(args, "bloom_capacity", 100_000_000),
+        bloom_error_rate=getattr(args, "bloom_error_rate", 0.001),
+    )
+    console.print(
+        f"crawl {args.crawl_id}: {len(result.queued)} seed(s) queued, "
+        f"{len(result.already_seen)} already seen; scope: {', '.join(result.scope) or '(none)'}"
+    )
+    for seed in result.invalid:
+        console.print(f"[yellow]not an http(s) URL, ignored:[/] {seed}")
+    return bool(result.queued or result.already_seen)
+
+
+def _read_seed_args(args, console: Console):
     from crawler.spiders.links import read_seeds
 
     try:
-        overrides = parse_overrides(args.settings)
         seeds = read_seeds(args.seeds, args.seeds_file)
-    except (SettingError, OSError) as exc:
-        console.print(f"[red]error:[/] {exc}")
-        return EXIT_USAGE
+    except OSError as exc:
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        return None
     if not seeds:
-        console.print("[red]error:[/] no seed URLs: give SEED_URL arguments or --seeds-file")
+        console.print("[red]error:[/] no seed URLs: give SEED_URL arguments or --seeds-file", soft_wrap=True)
+        return None
+    return seeds
+
+
+def _run_crawl(args, console: Console, seeds, server=None) -> int:
+    from crawler.distributed import read_crawl_settings, CrawlKeys
+    from linkindex.crawl import SettingError, crawl_settings, parse_overrides, run_crawl
+    from pipelines.parquet import worker_id
+
+    try:
+        overrides = parse_overrides(args.settings)
+    except SettingError as exc:
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return EXIT_USAGE
+    distributed = None
+    if server is not None:
+        stored = read_crawl_settings(server, CrawlKeys(args.crawl_id))
+        distributed = {
+            "redis_url": args.redis,
+            "worker_id": worker_id(),
+            "idle_exit": args.idle_exit,
+            **stored,
+        }
     settings = crawl_settings(
         args.data,
         args.crawl_id,
-        max_depth=args.max_depth,
-        max_pages_per_domain=args.max_pages_per_domain,
+        max_depth=getattr(args, "max_depth", None),
+        max_pages_per_domain=getattr(args, "max_pages_per_domain", None),
         warc=args.warc,
         allow_private_networks=args.allow_private_networks,
         overrides=overrides,
+        distributed=distributed,
     )
     stats = run_crawl(seeds, None, settings)
     elapsed = stats.get("elapsed_time_seconds")
     if elapsed:
         stats["seconds"] = elapsed
     print_summary(console, stats, title=f"crawl → {args.data} (crawl {args.crawl_id})")
-    if stats.get("seeds/valid", 0) == 0:
+    if server is None and stats.get("seeds/valid", 0) == 0:
         return EXIT_USAGE
+    return EXIT_OK
+
+
+def cmd_crawl(args, console: Console) -> int:
+    seeds = _read_seed_args(args, console)
+    if seeds is None:
+        return EXIT_USAGE
+    if not args.redis:
+        return _run_crawl(args, console, seeds)
+    server = _redis(args, console)
+    if server is None or not _seed(args, console, server, seeds):
+        return EXIT_USAGE
+    return _run_crawl(args, console, [], server)
+
+
+def cmd_worker(args, console: Console) -> int:
+    server = _redis(args, console)
+    if server is None:
+        return EXIT_USAGE
+    return _run_crawl(args, console, [], server)
+
+
+def cmd_seed(args, console: Console) -> int:
+    seeds = _read_seed_args(args, console)
+    if seeds is None:
+        return EXIT_USAGE
+    server = _redis(args, console)
+    if server is None:
+        return EXIT_USAGE
+    return EXIT_OK if _seed(args, console, server, seeds) else EXIT_USAGE
+
+
+def cmd_status(args, console: Console) -> int:
+    import json
+
+    from linkindex.cluster import crawl_status
+
+    server = _redis(args, console)
+    if server is None:
+        return EXIT_USAGE
+    status = crawl_status(server, args.crawl_id)
+    if args.json:
+        print(json.dumps(status, indent=2))
+        return EXIT_OK
+    console.print(f"[bold]crawl {status['crawl_id']}[/] · scope: {', '.join(status['scope']) or '(not seeded)'}")
+    table = Table(show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for label, key in (
+        ("frontier (queued requests)", "frontier"),
+        ("requests in flight", "in_flight"),
+        ("URLs seen", "seen"),
+        ("pages fetched", "pages"),
+        ("links extracted", "links"),
+        ("errors", "errors"),
+        ("pages/s (live workers)", "pages_per_second"),
+        ("WARC files queued", "extract_files_queued"),
+        ("WARC files in flight", "extract_files_in_flight"),
+    ):
+        value = status[key]
+        table.add_row(label, f"{value:,}" if isinstance(value, int) else str(value))
+    table.add_row("live crawl workers", str(len(status["live_workers"])))
+    table.add_row("live extraction workers", str(len(status["extract_workers"])))
+    console.print(table)
+    if status["pages_per_domain"]:
+        domains = Table("domain", "pages fetched", title="pages per domain", title_justify="left")
+        for domain, count in status["pages_per_domain"]:
+            domains.add_row(domain, f"{count:,}")
+        console.print(domains)
+    return EXIT_OK
+
+
+def cmd_extract_worker(args, console: Console) -> int:
+    from crawler import defaults
+    from linkindex.cluster import run_extract_worker
+    from pipelines.parquet import worker_id
+
+    server = _redis(args, console)
+    if server is None:
+        return EXIT_USAGE
+    worker = worker_id()
+    idle_exit = args.idle_exit if args.idle_exit is not None else defaults.REDIS_IDLE_EXIT
+    console.print(f"extraction worker {worker}: crawl {args.crawl_id} → {args.data}")
+    totals = run_extract_worker(
+        server,
+        args.crawl_id,
+        args.data,
+        worker,
+        idle_exit=idle_exit,
+        on_file=lambda result: console.print(
+            f"{result.path}: {result.stats['pages/seen']:,} pages, {result.stats['links/extracted']:,} links"
+            + (f" [yellow]({result.error})[/]" if result.error else "")
+        ),
+    )
+    print_summary(console, totals, title=f"extract-worker {worker} → {args.data}")
     return EXIT_OK
 
 
 def cmd_extract(args, console: Console) -> int:
     from linkindex.extract import run_extract
-    from linkindex.warc import WarcReadError
+    from linkindex.warc import WarcReadError, expand_inputs
+
+    if args.redis:
+        from linkindex.cluster import enqueue_files
+
+        try:
+            paths = expand_inputs(args.inputs)
+        except WarcReadError as exc:
+            console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+            return EXIT_USAGE
+        server = _redis(args, console)
+        if server is None:
+            return EXIT_USAGE
+        added = enqueue_files(server, args.crawl_id, paths)
+        console.print(
+            f"crawl {args.crawl_id}: {added} WARC file(s) queued ({len(paths) - added} already queued); "
+            "run `linkindex extract-worker` to process them"
+        )
+        return EXIT_OK
 
     try:
         totals, results = run_extract(
@@ -163,7 +417,7 @@ def cmd_extract(args, console: Console) -> int:
             console=console,
         )
     except WarcReadError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return EXIT_USAGE
     print_summary(console, totals, title=f"extract → {args.data} (crawl {args.crawl_id})")
     failed = [r for r in results if r.error]
@@ -211,7 +465,7 @@ def cmd_build(args, console: Console) -> int:
     try:
         counts = build(args.data)
     except IndexBuildError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return EXIT_USAGE
     console.print(f"[bold]index → {os.path.join(args.data, 'index.duckdb')}[/]")
     table = Table()
@@ -230,10 +484,10 @@ def cmd_query(args, console: Console) -> int:
     try:
         query(args.data, args.sql, fmt=args.format, output=args.output, console=console)
     except IndexBuildError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return EXIT_USAGE
     except duckdb.Error as exc:
-        console.print(f"[red]SQL error:[/] {exc}")
+        console.print(f"[red]SQL error:[/] {exc}", soft_wrap=True)
         return EXIT_USAGE
     return EXIT_OK
 
@@ -245,7 +499,7 @@ def cmd_report(args, console: Console) -> int:
     try:
         report(args.data, args.domain, top=args.top, console=console)
     except IndexBuildError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         return EXIT_USAGE
     return EXIT_OK
 
@@ -258,6 +512,10 @@ def cmd_bench(args, console: Console) -> int:
 
 COMMANDS = {
     "crawl": cmd_crawl,
+    "worker": cmd_worker,
+    "seed": cmd_seed,
+    "status": cmd_status,
+    "extract-worker": cmd_extract_worker,
     "extract": cmd_extract,
     "build": cmd_build,
     "query": cmd_query,

@@ -1,0 +1,515 @@
+"""Distributed crawling over Redis: the adaptation of scrapy-redis, in one place.
+
+scrapy-redis provides the scheduler, the shared priority queue (the
+frontier) and the duplicate filter. Under current Scrapy it needs these
+corrections, each kept here and each pinned by a test in
+``tests/test_scrapy_redis_adapter.py`` that fails if upstream changes:
+
+1. Its spiders read seeds only through the idle signal (``start_requests``
+   is gone from Scrapy): seeds are pushed by ``linkindex seed`` instead,
+   through the duplicate filter (upstream marks them ``dont_filter``, so a
+   seed that is also linked from a page was fetched twice).
+2. With ``SCHEDULER_PERSIST=False`` the first worker to close wiped the
+   *shared* queue and filter, and ``RFPDupeFilter.close`` clears the shared
+   set: ``DistributedScheduler.close`` and ``SeenFilter.close`` never clear.
+3. A popped request was gone from Redis: a worker killed mid-request lost
+   it. ``LeasedPriorityQueue.pop`` moves the request, atomically, into the
+   worker's in-flight hash; it is released only once the page's records are
+   durably written (``records_flushed``), and the requests of a worker whose
+   heartbeat stops are put back into the frontier by the other workers.
+4. Idle workers looked at Redis every 5 s and ``MAX_IDLE_TIME_BEFORE_CLOSE``
+   counted from process start: ``ClusterWorker`` polls every
+   ``LINKINDEX_REDIS_IDLE_POLL_INTERVAL`` and exits only when the whole
+   cluster (frontier and every worker's in-flight requests) has been empty
+   for ``LINKINDEX_REDIS_IDLE_EXIT`` seconds.
+5. Its scheduler passes the deprecated ``spider=`` to the stats collector;
+   its ``RedisPipeline`` and ``RedisStatsCollector`` are not used.
+
+Every key of a crawl is named by ``crawler.defaults.REDIS_KEYS``.
+"""
+
+from dataclasses import dataclass
+import json
+import logging
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+from scrapy import signals
+from scrapy.core.engine import ExecutionEngine
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler as RedisScheduler
+from twisted.internet import task
+
+from crawler import defaults
+from crawler import signals as linkindex_signals
+
+logger = logging.getLogger(__name__)
+
+
+class RedisUnavailable(Exception):
+    """Redis cannot be reached or refused us; the message says where and why."""
+
+
+def redacted(url: str) -> str:
+    """A Redis URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password:
+        user = parts.username or ""
+        netloc = f"{user}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def connect(url: str, retry_seconds: float = defaults.REDIS_RETRY_SECONDS) -> redis.Redis:
+    """A client for ``url`` (redis:// or rediss://, with user and password),
+    retrying commands with exponential backoff for about ``retry_seconds``.
+
+    Fails fast, with ``RedisUnavailable``, if Redis does not answer now.
+    """
+    # Backoff doubles from 50 ms to 5 s: about retry_seconds in all.
+    retries = max(1, int(retry_seconds / 5) + 7)
+    try:
+        client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=5,
+            socket_timeout=30,
+            health_check_interval=15,
+            retry=Retry(ExponentialBackoff(cap=5.0, base=0.05), retries),
+            retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+        )
+    except ValueError as exc:
+        raise RedisUnavailable(f"bad Redis URL {redacted(url)}: {exc}") from exc
+    probe = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+    try:
+        probe.ping()
+    except redis.AuthenticationError as exc:
+        raise RedisUnavailable(f"Redis at {redacted(url)} refused the credentials: {exc}") from exc
+    except redis.RedisError as exc:
+        raise RedisUnavailable(f"cannot reach Redis at {redacted(url)}: {exc}") from exc
+    finally:
+        probe.close()
+    return client
+
+
+def crawler_redis(crawler) -> redis.Redis:
+    """The crawl's Redis client, shared by all components of one crawler."""
+    server = getattr(crawler, "linkindex_redis", None)
+    if server is None:
+        settings = crawler.settings
+        server = connect(
+            settings.get("LINKINDEX_REDIS_URL"),
+            settings.getfloat("LINKINDEX_REDIS_RETRY_SECONDS", defaults.REDIS_RETRY_SECONDS),
+        )
+        crawler.linkindex_redis = server
+    return server
+
+
+def crawl_keys(settings) -> "CrawlKeys":
+    return CrawlKeys(settings.get("LINKINDEX_CRAWL_ID") or defaults.DEFAULT_CRAWL_ID)
+
+
+@dataclass(frozen=True)
+class CrawlKeys:
+    """The Redis key names of one crawl (templates in ``crawler.defaults.REDIS_KEYS``)."""
+
+    crawl_id: str
+
+    @property
+    def prefix(self) -> str:
+        return defaults.REDIS_KEY_PREFIX % {"crawl": self.crawl_id}
+
+    def __getattr__(self, name):
+        try:
+            template = defaults.REDIS_KEYS[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        return template % {"prefix": self.prefix, "worker": ""}
+
+    def of_worker(self, name: str, worker: str) -> str:
+        return defaults.REDIS_KEYS[name] % {"prefix": self.prefix, "worker": worker}
+
+
+# Pop the best request and lease it to a worker, atomically: it is never
+# out of Redis. The in-flight value keeps the score, to requeue it as it was.
+POP_LEASE = """
+local popped = redis.call('ZPOPMIN', KEYS[1])
+if #popped == 0 then return false end
+local id = ARGV[1] .. '/' .. redis.call('INCR', KEYS[3])
+redis.call('HSET', KEYS[2], id, popped[2] .. '\\n' .. popped[1])
+return {id, popped[1]}
+"""
+
+# Put back every request held by workers whose heartbeat is older than the
+# lease timeout (ARGV[1]); their in-flight hashes are ARGV[2] .. worker.
+REAP = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
+local moved = 0
+for _, worker in ipairs(dead) do
+  local key = ARGV[2] .. worker
+  local entries = redis.call('HGETALL', key)
+  for i = 2, #entries, 2 do
+    local value = entries[i]
+    local cut = string.find(value, '\\n', 1, true)
+    redis.call('ZADD', KEYS[2], tonumber(string.sub(value, 1, cut - 1)), string.sub(value, cut + 1))
+    moved = moved + 1
+  end
+  redis.call('DEL', key)
+  redis.call('ZREM', KEYS[1], worker)
+end
+return {#dead, moved}
+"""
+
+# Requeue all of one live worker's leases (ARGV[1..]: the lease ids to
+# requeue, or none for all).
+REQUEUE_OWN = """
+local entries
+if #ARGV == 0 then
+  entries = redis.call('HGETALL', KEYS[1])
+else
+  entries = {}
+  for _, id in ipairs(ARGV) do
+    local value = redis.call('HGET', KEYS[1], id)
+    if value then table.insert(entries, id); table.insert(entries, value) end
+  end
+end
+for i = 2, #entries, 2 do
+  local value = entries[i]
+  local cut = string.find(value, '\\n', 1, true)
+  redis.call('ZADD', KEYS[2], tonumber(string.sub(value, 1, cut - 1)), string.sub(value, cut + 1))
+  redis.call('HDEL', KEYS[1], entries[i - 1])
+end
+return #entries / 2
+"""
+
+# Push a request, atomically with its duplicate check and with giving back
+# the lease of the request it replaces (a retry): either all of it happens or
+# none, so a Redis failure can never leave a URL marked seen but not queued.
+# KEYS: queue, in-flight hash, then the filter's keys; ARGV: score, data,
+# lease ('' for none), filter mode ('none', 'set' or 'bloom'), then the
+# filter's arguments (a fingerprint, or one bit offset per Bloom key).
+PUSH = """
+local mode = ARGV[4]
+if mode == 'set' then
+  if redis.call('SADD', KEYS[3], ARGV[5]) == 0 then return 0 end
+elseif mode == 'bloom' then
+  local seen = 1
+  for i = 3, #KEYS do
+    if redis.call('GETBIT', KEYS[i], ARGV[i + 2]) == 0 then seen = 0 end
+  end
+  if seen == 1 then return 0 end
+  for i = 3, #KEYS do redis.call('SETBIT', KEYS[i], ARGV[i + 2], 1) end
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] ~= '' then redis.call('HDEL', KEYS[2], ARGV[3]) end
+return 1
+"""
+
+HEARTBEAT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+return tostring(now)
+"""
+
+# Frontier size and the number of requests held by all registered workers.
+OUTSTANDING = """
+local queued = redis.call('ZCARD', KEYS[1])
+local held = 0
+for _, worker in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  held = held + redis.call('HLEN', ARGV[1] .. worker)
+end
+return {queued, held}
+"""
+
+TAKE_BUDGET = """
+local count = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if count >= tonumber(ARGV[2]) then return 0 end
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+return 1
+"""
+
+
+class LeasedPriorityQueue(PriorityQueue):
+    """scrapy-redis's priority queue, with every popped request leased (see 3 above).
+
+    A popped request carries its lease id in ``request.meta["lease_id"]``. A
+    request pushed back (a retry) gives its old lease back in the same
+    transaction.
+    """
+
+    def __init__(self, server, spider, key, serializer=None):
+        super().__init__(server, spider, key, serializer)
+        settings = spider.crawler.settings
+        self.keys = crawl_keys(settings)
+        self.worker = settings.get("LINKINDEX_WORKER_ID")
+        self.inflight_key = self.keys.of_worker("inflight", self.worker)
+        self._pop = server.register_script(POP_LEASE)
+        self._push = server.register_script(PUSH)
+
+    def push(self, request, duplicate_check=None):
+        """Queue ``request``; with ``duplicate_check`` (see ``SeenFilter.check_args``)
+        only if the filter has not seen it. Returns whether it was queued."""
+        lease = request.meta.pop("lease_id", None)
+        data = self._encode_request(request)
+        mode, filter_keys, filter_args = duplicate_check or ("none", [], [])
+        return bool(
+            self._push(
+                keys=[self.key, self.inflight_key, *filter_keys],
+                args=[-request.priority, data, lease or "", mode, *filter_args],
+            )
+        )
+
+    def pop(self, timeout=0):
+        leased = self._pop(keys=[self.key, self.inflight_key, self.keys.lease_seq], args=[self.worker])
+        if not leased:
+            return None
+        lease, data = leased
+        request = self._decode_request(data)
+        request.meta["lease_id"] = lease.decode() if isinstance(lease, bytes) else lease
+        return request
+
+
+class SeenFilter(RFPDupeFilter):
+    """scrapy-redis's duplicate filter on the crawl's shared set, never cleared on close."""
+
+    @classmethod
+    def from_spider(cls, spider):
+        settings = spider.crawler.settings
+        return cls(
+            crawler_redis(spider.crawler),
+            key=crawl_keys(settings).seen,
+            debug=settings.getbool("DUPEFILTER_DEBUG"),
+        )
+
+    def check_args(self, request):
+        """The duplicate check that ``LeasedPriorityQueue.push`` runs atomically with the push."""
+        return ("set", [self.key], [self.request_fingerprint(request)])
+
+    def close(self, reason=""):
+        # Upstream deletes the shared set here: other workers still use it.
+        pass
+
+
+class DistributedScheduler(RedisScheduler):
+    """scrapy-redis's scheduler over the crawl's keys, that never clears shared state.
+
+    Settings: ``LINKINDEX_REDIS_URL``, ``LINKINDEX_CRAWL_ID``,
+    ``LINKINDEX_DUPEFILTER`` (``set``, or ``bloom`` for ``crawler.bloom``).
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        settings = crawler.settings
+        if not settings.get("LINKINDEX_REDIS_URL"):
+            raise NotConfigured("LINKINDEX_REDIS_URL is not set")
+        server = crawler_redis(crawler)
+        keys = crawl_keys(settings)
+        dupefilter_cls = (
+            "crawler.bloom.BloomSeenFilter"
+            if settings.get("LINKINDEX_DUPEFILTER", "set") == "bloom"
+            else "crawler.distributed.SeenFilter"
+        )
+        scheduler = cls(
+            server=server,
+            persist=True,
+            queue_key=keys.requests,
+            queue_cls="crawler.distributed.LeasedPriorityQueue",
+            dupefilter_cls=dupefilter_cls,
+        )
+        scheduler.stats = crawler.stats
+        return scheduler
+
+    def close(self, reason):
+        # Upstream flushes the shared queue and filter unless persisting.
+        pass
+
+    def enqueue_request(self, request):
+        # The duplicate check and the push are one Redis script: a failure
+        # between the two would leave a URL marked seen but never queued.
+        check = None if request.dont_filter else self.df.check_args(request)
+        if not self.queue.push(request, check):
+            self.df.log(request, self.spider)
+            return False
+        self.stats.inc_value("scheduler/enqueued/redis")
+        return True
+
+    def next_request(self):
+        request = self.queue.pop()
+        if request is not None:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+
+class RedisBudget:
+    """Per-domain page counters shared by all workers of a crawl."""
+
+    def __init__(self, server, key: str):
+        self.key = key
+        self._take = server.register_script(TAKE_BUDGET)
+
+    def take(self, domain: str, limit: int) -> bool:
+        return bool(self._take(keys=[self.key], args=[domain, limit]))
+
+
+def read_crawl_settings(server, keys: CrawlKeys) -> dict:
+    """The scope and limits ``linkindex seed`` stored for a crawl."""
+    raw = server.hgetall(keys.settings)
+    decoded = {k.decode(): v.decode() for k, v in raw.items()}
+    return {
+        "scope": json.loads(decoded.get("scope", "[]")),
+        "max_depth": int(decoded["max_depth"]) if "max_depth" in decoded else None,
+        "max_pages_per_domain": (
+            int(decoded["max_pages_per_domain"]) if "max_pages_per_domain" in decoded else None
+        ),
+        "dupefilter": decoded.get("dupefilter"),
+    }
+
+
+class ClusterWorker:
+    """One worker's part in the cluster: heartbeats, leases, dead-worker recovery, exit.
+
+    - Heartbeat every ``LINKINDEX_REDIS_HEARTBEAT_INTERVAL`` s; at the same
+      time, requeue the requests of workers silent for
+      ``LINKINDEX_REDIS_LEASE_TIMEOUT`` s.
+    - A request's lease is released once the Parquet pipeline has written
+      its records (``records_flushed``), or at once if it leaves none
+      (``request_finished``), so a killed worker loses nothing: what it had
+      not written is fetched again elsewhere.
+    - Exit when the frontier is empty and no worker holds a request, for
+      ``LINKINDEX_REDIS_IDLE_EXIT`` s.
+    """
+
+    def __init__(self, crawler, server, keys: CrawlKeys, worker: str, settings):
+        self.crawler = crawler
+        self.server = server
+        self.keys = keys
+        self.worker = worker
+        self.heartbeat_interval = settings.getfloat(
+            "LINKINDEX_REDIS_HEARTBEAT_INTERVAL", defaults.REDIS_HEARTBEAT_INTERVAL
+        )
+        self.lease_timeout = settings.getfloat("LINKINDEX_REDIS_LEASE_TIMEOUT", defaults.REDIS_LEASE_TIMEOUT)
+        self.idle_exit = settings.getfloat("LINKINDEX_REDIS_IDLE_EXIT", defaults.REDIS_IDLE_EXIT)
+        self.inflight_key = keys.of_worker("inflight", worker)
+        self.inflight_prefix = keys.of_worker("inflight", "")
+        self._heartbeat = server.register_script(HEARTBEAT)
+        self._reap = server.register_script(REAP)
+        self._requeue = server.register_script(REQUEUE_OWN)
+        self._outstanding = server.register_script(OUTSTANDING)
+        self.idle_since: float | None = None
+        self._loop = None
+        self._pages_at = (time.monotonic(), 0)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        settings = crawler.settings
+        if not settings.get("LINKINDEX_REDIS_URL"):
+            raise NotConfigured  # not a distributed crawl: nothing to say
+        server = crawler_redis(crawler)
+        worker = cls(crawler, server, crawl_keys(settings), settings.get("LINKINDEX_WORKER_ID"), settings)
+        # Scrapy looks at an idle scheduler every 5 s; a worker should join
+        # new work sooner than that.
+        ExecutionEngine._SLOT_HEARTBEAT_INTERVAL = settings.getfloat(
+            "LINKINDEX_REDIS_IDLE_POLL_INTERVAL", defaults.REDIS_IDLE_POLL_INTERVAL
+        )
+        crawler.signals.connect(worker.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(worker.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(worker.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(worker.request_finished, signal=linkindex_signals.request_finished)
+        crawler.signals.connect(worker.records_flushed, signal=linkindex_signals.records_flushed)
+        crawler.signals.connect(worker.spider_error, signal=signals.spider_error)
+        return worker
+
+    def spider_opened(self, spider):
+        self.spider = spider
+        self.beat()
+        self._loop = task.LoopingCall(self.beat)
+        self._loop.start(self.heartbeat_interval, now=False)
+
+    def beat(self):
+        """Heartbeat, recover dead workers' requests, publish counters, refresh the scope."""
+        try:
+            self._heartbeat(keys=[self.keys.workers], args=[self.worker])
+            dead, moved = self._reap(keys=[self.keys.workers, self.keys.requests], args=[self.lease_timeout, self.inflight_prefix])
+            if dead:
+                logger.warning("%d silent worker(s): %d request(s) back in the frontier", dead, moved)
+                self.crawler.stats.inc_value("redis/requests_recovered", moved)
+            self.publish()
+            settings = read_crawl_settings(self.server, self.keys)
+            # Seeds added to a running crawl widen its scope.
+            if hasattr(self.spider, "scope"):
+                self.spider.scope = self.spider.scope | frozenset(settings["scope"])
+        except redis.RedisError as exc:
+            logger.error("Redis: %s (retrying at the next heartbeat)", exc)
+
+    def publish(self):
+        stats = self.crawler.stats
+        pages = stats.get_value("pages/seen", 0)
+        now = time.monotonic()
+        since, before = self._pages_at
+        rate = (pages - before) / max(now - since, 1e-9)
+        self._pages_at = (now, pages)
+        info = {
+            "pages": pages,
+            "links": stats.get_value("links/extracted", 0),
+            "errors": sum(v for k, v in stats.get_stats().items() if k.startswith("pages/failed/")),
+            "pages_per_second": round(rate, 2),
+            "updated": time.time(),
+        }
+        self.server.hset(self.keys.worker_info, self.worker, json.dumps(info))
+
+    def request_finished(self, request):
+        """A request that leaves no records: release its lease now."""
+        lease = request.meta.get("lease_id")
+        if lease is not None:
+            self.server.hdel(self.inflight_key, lease)
+
+    def spider_error(self, failure, response, spider):
+        self.request_finished(response.request)
+
+    def records_flushed(self, leases):
+        """The records of these requests are on disk: release their leases."""
+        if leases:
+            self.server.hdel(self.inflight_key, *leases)
+
+    def outstanding(self) -> tuple[int, int]:
+        queued, held = self._outstanding(keys=[self.keys.requests, self.keys.workers], args=[self.inflight_prefix])
+        return int(queued), int(held)
+
+    def spider_idle(self, spider):
+        # Nothing runs here: write what is buffered, release its leases, and
+        # give back any lease this worker holds without knowing (a reply
+        # lost to a connection failure after Redis popped the request).
+        self.crawler.signals.send_catch_log(linkindex_signals.flush_requested)
+        leftover = self._requeue(keys=[self.inflight_key, self.keys.requests])
+        if leftover:
+            logger.warning("requeued %d request(s) this worker held but was not working on", leftover)
+            self.crawler.stats.inc_value("redis/requests_requeued_idle", leftover)
+        queued, held = self.outstanding()
+        if queued or held:
+            self.idle_since = None
+            raise DontCloseSpider
+        now = time.monotonic()
+        if self.idle_since is None:
+            self.idle_since = now
+        if now - self.idle_since < self.idle_exit:
+            raise DontCloseSpider
+        logger.info("frontier empty and nothing in flight for %.0f s: exiting", self.idle_exit)
+
+    def spider_closed(self, spider, reason):
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        try:
+            # A worker stopped early (Ctrl-C) hands back what it holds (the
+            # pipeline has already written and released what it finished).
+            self._requeue(keys=[self.inflight_key, self.keys.requests])
+            self.publish()
+            self.server.zrem(self.keys.workers, self.worker)
+        except redis.RedisError as exc:
+            logger.error("Redis at close: %s; the other workers will recover this worker's requests", exc)

@@ -1,0 +1,105 @@
+"""Pins the scrapy-redis behaviours that ``crawler.distributed`` corrects.
+
+Each test first shows what upstream does under the installed Scrapy, then
+that the adaptation corrects it. If an upstream test starts failing,
+scrapy-redis (or Scrapy) changed: revisit the adaptation.
+"""
+
+import inspect
+import warnings
+
+import pytest
+
+from scrapy import Request
+from scrapy.core.engine import ExecutionEngine
+from scrapy.exceptions import ScrapyDeprecationWarning
+from scrapy.utils.test import get_crawler
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler as UpstreamScheduler
+from scrapy_redis.spiders import RedisMixin
+
+from crawler.distributed import (
+    CrawlKeys,
+    DistributedScheduler,
+    LeasedPriorityQueue,
+    SeenFilter,
+)
+from crawler.spiders.links import LinksSpider
+
+
+def make_spider(redis_server, worker="w1"):
+    crawler = get_crawler(
+        LinksSpider,
+        {
+            "LINKINDEX_REDIS_URL": redis_server.url,
+            "LINKINDEX_CRAWL_ID": "c",
+            "LINKINDEX_WORKER_ID": worker,
+        },
+    )
+    spider = LinksSpider.from_crawler(crawler)
+    return crawler, spider
+
+
+def test_upstream_pop_loses_the_request_and_leased_pop_keeps_it(redis_server):
+    client = redis_server.client()
+    crawler, spider = make_spider(redis_server)
+    upstream = PriorityQueue(client, spider, "plain")
+    upstream.push(Request("http://a.example/", callback=spider.parse))
+    assert upstream.pop() is not None
+    assert client.zcard("plain") == 0 and client.keys("*inflight*") == []  # gone if the worker dies now
+
+    keys = CrawlKeys("c")
+    queue = LeasedPriorityQueue(client, spider, keys.requests)
+    queue.push(Request("http://a.example/", callback=spider.parse))
+    request = queue.pop()
+    assert request.url == "http://a.example/"
+    inflight = keys.of_worker("inflight", "w1")
+    assert client.hkeys(inflight) == [request.meta["lease_id"].encode()]
+    # A retry pushes the request back and returns its lease in one step.
+    queue.push(request.replace(dont_filter=True))
+    assert client.hlen(inflight) == 0 and client.zcard(keys.requests) == 1
+
+
+def test_upstream_close_wipes_shared_state_and_ours_does_not(redis_server):
+    client = redis_server.client()
+    crawler, spider = make_spider(redis_server)
+
+    upstream = UpstreamScheduler(client, persist=False, queue_key="up:requests", dupefilter_key="up:seen")
+    upstream.stats = crawler.stats
+    upstream.df = RFPDupeFilter(client, "up:seen")
+    upstream.open(spider)
+    with pytest.warns(ScrapyDeprecationWarning, match="spider"):
+        upstream.enqueue_request(Request("http://a.example/", callback=spider.parse))
+    upstream.enqueue_request(Request("http://b.example/", callback=spider.parse))
+    upstream.close("finished")
+    assert client.exists("up:requests", "up:seen") == 0  # other workers lost their frontier
+
+    ours = DistributedScheduler.from_crawler(crawler)
+    ours.open(spider)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no deprecated spider= to the stats
+        ours.enqueue_request(Request("http://a.example/", callback=spider.parse))
+        ours.enqueue_request(Request("http://b.example/", callback=spider.parse))
+        assert ours.next_request().url == "http://a.example/"
+    ours.df.close("finished")
+    ours.close("finished")
+    keys = CrawlKeys("c")
+    assert client.zcard(keys.requests) == 1 and client.scard(keys.seen) == 2
+
+
+def test_upstream_dupefilter_close_clears_the_set():
+    assert "self.clear()" in inspect.getsource(RFPDupeFilter.close)
+    assert "self.clear()" not in inspect.getsource(SeenFilter.close)
+
+
+def test_upstream_idle_clock_starts_at_import_and_seeds_skip_the_filter():
+    # MAX_IDLE_TIME_BEFORE_CLOSE counts from a class attribute set at import.
+    assert isinstance(RedisMixin.__dict__["spider_idle_start_time"], int)
+    # Upstream seeds are built with dont_filter=True, so a seed linked from a
+    # page is fetched twice; `linkindex seed` sends seeds through the filter.
+    assert "dont_filter=True" in inspect.getsource(RedisMixin.make_request_from_data) or "dont_filter=True" in inspect.getsource(RedisMixin)
+
+
+def test_scrapy_engine_still_has_the_heartbeat_interval_the_worker_shortens():
+    assert ExecutionEngine._SLOT_HEARTBEAT_INTERVAL > 0
