@@ -189,7 +189,14 @@ def _create(con: duckdb.DuckDBPyConnection, sources: dict) -> dict[str, int]:
 
 def build(data_dir: str | Path) -> dict[str, int]:
     """Build ``DIR/index.duckdb`` from the Parquet records; return the row count of each view and table."""
-    data_dir = Path(data_dir).absolute()
+    if "://" in str(data_dir) and not str(data_dir).startswith("file://"):
+        # DuckDB reads object stores only through its httpfs extension,
+        # which is not built in (and is not downloaded at run time).
+        raise IndexBuildError(
+            f"build reads a local or mounted directory, not {str(data_dir).split('?')[0]}: copy the "
+            "links/ and pages/ prefixes down (e.g. `aws s3 sync`) or mount the bucket, then build there"
+        )
+    data_dir = Path(str(data_dir).removeprefix("file://")).absolute()
     sources = {}
     for table in ("links", "pages"):
         files = record_files(data_dir, table)

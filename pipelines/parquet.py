@@ -60,6 +60,17 @@ def partition_dir(data_dir, table: str, crawl_id: str) -> Path:
     return Path(data_dir) / table / f"crawl_id={safe_name(crawl_id)}"
 
 
+def is_object_store(data_dir) -> bool:
+    """Whether ``data_dir`` is a URI of a pyarrow filesystem (s3://, gs://, abfs://, hdfs://...)."""
+    text = str(data_dir)
+    return "://" in text and not text.startswith("file://")
+
+
+def local_path(data_dir) -> str:
+    text = str(data_dir)
+    return text[len("file://") :] if text.startswith("file://") else text
+
+
 @dataclass(slots=True)
 class PageRow:
     """One row of the ``pages`` table (see ``linkindex.schema.PAGES_SCHEMA``)."""
@@ -103,12 +114,26 @@ class RecordWriter:
         self.max_rows = max_rows
         self.max_seconds = max_seconds
         self.row_group_size = row_group_size
-        self.dirs = {t: partition_dir(data_dir, t, crawl_id) for t in ("links", "pages")}
-        for directory in self.dirs.values():
+        # On an object store a part is uploaded in one piece and appears
+        # whole when the upload completes; on a (shared) filesystem it is
+        # written under a temporary name and renamed.
+        self.filesystem = None
+        if is_object_store(data_dir):
+            from pyarrow import fs as arrow_fs
+
             try:
-                directory.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise OutputError(f"cannot create {directory}: {exc.strerror}; check --data") from exc
+                self.filesystem, root = arrow_fs.FileSystem.from_uri(str(data_dir))
+            except (ValueError, OSError) as exc:
+                raise OutputError(f"cannot use {data_dir}: {exc}; check --data") from exc
+            partition = f"crawl_id={safe_name(crawl_id)}"
+            self.dirs = {t: f"{root.rstrip('/')}/{t}/{partition}" for t in ("links", "pages")}
+        else:
+            self.dirs = {t: partition_dir(local_path(data_dir), t, crawl_id) for t in ("links", "pages")}
+            for directory in self.dirs.values():
+                try:
+                    directory.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise OutputError(f"cannot create {directory}: {exc.strerror}; check --data") from exc
         self.sequence = 0
         self.files_written: list[Path] = []
         self.rows_written = {"links": 0, "pages": 0}
@@ -178,7 +203,10 @@ class RecordWriter:
             if table == "links" and not self._link_rows:
                 continue
             arrow_table = pa.Table.from_pydict(columns, schema=schema)
-            written.append(self._write_atomically(arrow_table, self.dirs[table] / name))
+            if self.filesystem is not None:
+                written.append(self._upload(arrow_table, f"{self.dirs[table]}/{name}"))
+            else:
+                written.append(self._write_atomically(arrow_table, self.dirs[table] / name))
             self.rows_written[table] += arrow_table.num_rows
         self.sequence += 1
         self.files_written.extend(written)
@@ -203,11 +231,37 @@ class RecordWriter:
             raise OutputError(f"cannot write {path}: {exc}") from exc
         return path
 
+    def _upload(self, table: pa.Table, path: str) -> str:
+        try:
+            pq.write_table(
+                table,
+                path,
+                filesystem=self.filesystem,
+                compression=COMPRESSION,
+                row_group_size=self.row_group_size,
+            )
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc}") from exc
+        return path
+
     def remove_previous_parts(self) -> int:
         """Delete parts an earlier run wrote under this key (re-extracting a file replaces them)."""
+        pattern = f"part-{self.key}-[0-9][0-9][0-9][0-9][0-9].parquet"
         removed = 0
+        if self.filesystem is not None:
+            from fnmatch import fnmatchcase
+
+            from pyarrow import fs as arrow_fs
+
+            for directory in self.dirs.values():
+                selector = arrow_fs.FileSelector(directory, allow_not_found=True)
+                for info in self.filesystem.get_file_info(selector):
+                    if fnmatchcase(info.base_name, pattern):
+                        self.filesystem.delete_file(info.path)
+                        removed += 1
+            return removed
         for directory in self.dirs.values():
-            for path in directory.glob(f"part-{self.key}-[0-9][0-9][0-9][0-9][0-9].parquet"):
+            for path in directory.glob(pattern):
                 path.unlink()
                 removed += 1
         return removed
