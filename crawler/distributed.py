@@ -428,6 +428,9 @@ class ClusterWorker:
 
     def spider_opened(self, spider):
         self.spider = spider
+        # A page of a domain this worker does not know yet is a seed added
+        # since the last heartbeat: the spider asks for the scope at once.
+        spider.refresh_scope = self.refresh_scope
         self.beat()
         self._loop = task.LoopingCall(self.beat)
         self._loop.start(self.heartbeat_interval, now=False)
@@ -441,12 +444,15 @@ class ClusterWorker:
                 logger.warning("%d silent worker(s): %d request(s) back in the frontier", dead, moved)
                 self.crawler.stats.inc_value("redis/requests_recovered", moved)
             self.publish()
-            settings = read_crawl_settings(self.server, self.keys)
-            # Seeds added to a running crawl widen its scope.
-            if hasattr(self.spider, "scope"):
-                self.spider.scope = self.spider.scope | frozenset(settings["scope"])
+            self.refresh_scope()
         except redis.RedisError as exc:
             logger.error("Redis: %s (retrying at the next heartbeat)", exc)
+
+    def refresh_scope(self):
+        """Seeds added to a running crawl widen its scope."""
+        settings = read_crawl_settings(self.server, self.keys)
+        if hasattr(self.spider, "scope"):
+            self.spider.scope = self.spider.scope | frozenset(settings["scope"])
 
     def publish(self):
         stats = self.crawler.stats

@@ -16,6 +16,7 @@ concurrent writers never collide.
 """
 
 from dataclasses import dataclass
+import functools
 from datetime import datetime
 import logging
 import os
@@ -282,11 +283,18 @@ def data_dir_setting(settings) -> str:
     return settings.get("LINKINDEX_DATA_DIR") or os.environ.get("LINKINDEX_DATA") or DEFAULT_DATA_DIR
 
 
+@functools.cache
 def worker_id() -> str:
-    """This process's writer id: host name and process id, unique across a cluster."""
+    """This process's writer id: host name, process id and a random suffix.
+
+    Unique across a cluster and across restarts: a restarted container has
+    the same host name and often the same pid, and must not overwrite the
+    parts its previous life wrote.
+    """
+    import secrets
     import socket
 
-    return f"{socket.gethostname()}-{os.getpid()}"
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
 class LinksParquetPipeline:

@@ -90,6 +90,8 @@ def read_seeds(seeds=None, seeds_file=None) -> list[str]:
 
 class LinksSpider(scrapy.Spider):
     name = "links"
+    #: Set by the distributed worker: re-reads the crawl's scope from Redis.
+    refresh_scope = None
 
     def __init__(self, seeds=None, seeds_file=None, **kwargs):
         super().__init__(**kwargs)
@@ -155,6 +157,8 @@ class LinksSpider(scrapy.Spider):
         if records is None:
             self.finished(response.request)
             return
+        if records.src[2] not in self.scope and self.refresh_scope is not None:
+            self.refresh_scope()
         # Follow-up requests first, the page's records last: once the
         # records are written the request counts as done, and by then its
         # links are safely in the frontier.
