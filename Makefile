@@ -23,6 +23,9 @@ test: $(BIN)/linkindex
 
 bench: $(BIN)/linkindex
 	$(BIN)/linkindex bench extract
+	$(BIN)/linkindex bench crawl
+	$(BIN)/linkindex bench distributed
+	$(BIN)/linkindex bench redis-memory
 
 clean:
 	rm -rf $(VENV) $(DEMO_DATA)

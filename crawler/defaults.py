@@ -18,6 +18,9 @@ DEFAULT_MAX_PAGES_PER_DOMAIN = 10_000
 #: Responses larger than this are cut off and recorded with error "too_large".
 DEFAULT_MAX_PAGE_BYTES = 10 * 1024 * 1024
 DEFAULT_CRAWL_ID = "default"
+#: URLs a spider remembers having requested, to skip repeats of menu and
+#: footer links cheaply (about 70 bytes each); 0 turns it off.
+DEFAULT_RECENT_URLS = 500_000
 #: Where records go when LINKINDEX_DATA_DIR is not set (``scrapy crawl links``
 #: without ``-s LINKINDEX_DATA_DIR=...``): $LINKINDEX_DATA, else this, as
 #: ``linkindex --data`` does.

