@@ -47,6 +47,7 @@ from twisted.internet import task
 
 from crawler import defaults
 from crawler import signals as linkindex_signals
+from crawler.extensions import PageRate
 
 logger = logging.getLogger(__name__)
 
@@ -404,7 +405,7 @@ class ClusterWorker:
         self._outstanding = server.register_script(OUTSTANDING)
         self.idle_since: float | None = None
         self._loop = None
-        self._pages_at = (time.monotonic(), 0)
+        self.rate = PageRate()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -456,15 +457,11 @@ class ClusterWorker:
 
     def publish(self):
         stats = self.crawler.stats
-        pages = stats.get_value("pages/seen", 0)
-        now = time.monotonic()
-        since, before = self._pages_at
-        rate = (pages - before) / max(now - since, 1e-9)
-        self._pages_at = (now, pages)
+        pages, rate, errors = self.rate.sample(stats)
         info = {
             "pages": pages,
             "links": stats.get_value("links/extracted", 0),
-            "errors": sum(v for k, v in stats.get_stats().items() if k.startswith("pages/failed/")),
+            "errors": errors,
             "pages_per_second": round(rate, 2),
             "updated": time.time(),
         }

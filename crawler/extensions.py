@@ -15,6 +15,21 @@ from crawler.defaults import DEFAULT_MAX_PAGE_BYTES, PROGRESS_INTERVAL
 logger = logging.getLogger(__name__)
 
 
+class PageRate:
+    """Pages fetched, pages/s since the last sample, and failed fetches, from a crawl's stats."""
+
+    def __init__(self):
+        self._last = (time.monotonic(), 0)
+
+    def sample(self, stats) -> tuple[int, float, int]:
+        pages = stats.get_value("pages/seen", 0)
+        now = time.monotonic()
+        since, before = self._last
+        self._last = (now, pages)
+        errors = sum(v for k, v in stats.get_stats().items() if k.startswith("pages/failed/"))
+        return pages, (pages - before) / max(now - since, 1e-9), errors
+
+
 class CrawlProgress:
     """Log a progress line every ``LINKINDEX_PROGRESS_INTERVAL`` seconds (10).
 
@@ -26,7 +41,7 @@ class CrawlProgress:
         self.crawler = crawler
         self.interval = interval
         self._task = None
-        self._last = (time.monotonic(), 0)
+        self.rate = PageRate()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -39,20 +54,15 @@ class CrawlProgress:
         return extension
 
     def spider_opened(self, spider):
-        self._last = (time.monotonic(), 0)
+        self.rate = PageRate()
         self._task = task.LoopingCall(self.log)
         self._task.start(self.interval, now=False)
 
     def line(self) -> str:
         stats = self.crawler.stats
-        pages = stats.get_value("pages/seen", 0)
-        now = time.monotonic()
-        since, before = self._last
-        rate = (pages - before) / max(now - since, 1e-9)
-        self._last = (now, pages)
+        pages, rate, errors = self.rate.sample(stats)
         # From the scheduler's own counters: the engine keeps the scheduler private.
         queued = stats.get_value("scheduler/enqueued", 0) - stats.get_value("scheduler/dequeued", 0)
-        errors = sum(v for k, v in stats.get_stats().items() if k.startswith("pages/failed/"))
         return (
             f"{pages:,} pages, {stats.get_value('links/extracted', 0):,} links, "
             f"{rate:,.1f} pages/s, {queued:,} queued, {errors:,} errors"
