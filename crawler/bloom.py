@@ -57,6 +57,9 @@ class BloomFilter:
         self.server = server
         self.key = key
         params_key = f"{key}:params"
+        # The first writer's parameters win, even against a concurrent one.
+        server.hsetnx(params_key, "capacity", capacity)
+        server.hsetnx(params_key, "error_rate", repr(error_rate))
         stored = server.hgetall(params_key)
         if stored:
             stored_capacity = int(stored[b"capacity"])
@@ -69,8 +72,6 @@ class BloomFilter:
                     stored_rate,
                 )
             capacity, error_rate = stored_capacity, stored_rate
-        else:
-            server.hset(params_key, mapping={"capacity": capacity, "error_rate": repr(error_rate)})
         self.capacity = capacity
         self.error_rate = error_rate
         self.bits, self.hashes = bloom_size(capacity, error_rate)

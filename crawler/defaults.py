@@ -53,13 +53,21 @@ REDIS_KEYS = {
     "settings": "%(prefix)s:settings",  # hash: scope and limits, set by `seed`
     "stats": "%(prefix)s:stats",  # hash: crawl-wide counters
     "lease_seq": "%(prefix)s:lease_seq",  # counter naming leases
+    "requeues": "%(prefix)s:requeues",  # hash: request digest -> times put back
+    "abandoned": "%(prefix)s:abandoned",  # counter: requests put back too often
     "files": "%(prefix)s:extract:files",  # sorted set: WARC paths to extract
     "files_inflight": "%(prefix)s:extract:inflight:%(worker)s",
     "extract_workers": "%(prefix)s:extract:workers",
+    "files_requeues": "%(prefix)s:extract:requeues",
+    "files_abandoned": "%(prefix)s:extract:abandoned",
 }
 #: Seconds without a heartbeat after which a worker is dead and the requests
 #: it held go back to the frontier.
 REDIS_LEASE_TIMEOUT = 30.0
+#: Times a request (or WARC file) is put back after its worker died or
+#: dropped it, before it is given up and counted as abandoned: a page that
+#: crashes every worker must not stall the crawl forever.
+REDIS_MAX_REQUEUES = 5
 #: Seconds between a worker's heartbeats (and its check for dead workers).
 REDIS_HEARTBEAT_INTERVAL = 2.0
 #: Seconds between an idle worker's looks at the shared frontier.

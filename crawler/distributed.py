@@ -72,8 +72,14 @@ def connect(url: str, retry_seconds: float = defaults.REDIS_RETRY_SECONDS) -> re
 
     Fails fast, with ``RedisUnavailable``, if Redis does not answer now.
     """
-    # Backoff doubles from 50 ms to 5 s: about retry_seconds in all.
-    retries = max(1, int(retry_seconds / 5) + 7)
+    # Backoff doubles from 50 ms up to 5 s a wait: as many retries as fit
+    # in retry_seconds.
+    retries, waited, wait = 0, 0.0, 0.05
+    while waited + wait <= retry_seconds:
+        waited += wait
+        retries += 1
+        wait = min(wait * 2, 5.0)
+    retries = max(1, retries)
     try:
         client = redis.Redis.from_url(
             url,
@@ -140,14 +146,38 @@ class CrawlKeys:
 POP_LEASE = """
 local popped = redis.call('ZPOPMIN', KEYS[1])
 if #popped == 0 then return false end
+-- A worker that holds leases must be known, or nobody would recover them.
+if not redis.call('ZSCORE', KEYS[4], ARGV[1]) then
+  local t = redis.call('TIME')
+  redis.call('ZADD', KEYS[4], tonumber(t[1]) + tonumber(t[2]) / 1000000, ARGV[1])
+end
 local id = ARGV[1] .. '/' .. redis.call('INCR', KEYS[3])
 redis.call('HSET', KEYS[2], id, popped[2] .. '\\n' .. popped[1])
 return {id, popped[1]}
 """
 
+# Put one in-flight value back into the frontier, unless it has been put
+# back `max` times already (a request that kills or stalls every worker that
+# takes it): then it is dropped and counted as abandoned.
+_REQUEUE_FUNCTION = r"""
+local function requeue(queue, attempts, abandoned, value, max)
+  local cut = string.find(value, '\n', 1, true)
+  local data = string.sub(value, cut + 1)
+  local digest = redis.sha1hex(data)
+  if redis.call('HINCRBY', attempts, digest, 1) > max then
+    redis.call('HDEL', attempts, digest)
+    redis.call('INCR', abandoned)
+    return 0
+  end
+  redis.call('ZADD', queue, tonumber(string.sub(value, 1, cut - 1)), data)
+  return 1
+end
+"""
+
 # Put back every request held by workers whose heartbeat is older than the
-# lease timeout (ARGV[1]); their in-flight hashes are ARGV[2] .. worker.
-REAP = """
+# lease timeout. KEYS: workers, frontier, requeue attempts (hash), abandoned
+# (counter); ARGV: lease timeout, in-flight key prefix (+ worker), max requeues.
+REAP = _REQUEUE_FUNCTION + r"""
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
@@ -156,10 +186,7 @@ for _, worker in ipairs(dead) do
   local key = ARGV[2] .. worker
   local entries = redis.call('HGETALL', key)
   for i = 2, #entries, 2 do
-    local value = entries[i]
-    local cut = string.find(value, '\\n', 1, true)
-    redis.call('ZADD', KEYS[2], tonumber(string.sub(value, 1, cut - 1)), string.sub(value, cut + 1))
-    moved = moved + 1
+    moved = moved + requeue(KEYS[2], KEYS[3], KEYS[4], entries[i], tonumber(ARGV[3]))
   end
   redis.call('DEL', key)
   redis.call('ZREM', KEYS[1], worker)
@@ -167,26 +194,16 @@ end
 return {#dead, moved}
 """
 
-# Requeue all of one live worker's leases (ARGV[1..]: the lease ids to
-# requeue, or none for all).
-REQUEUE_OWN = """
-local entries
-if #ARGV == 0 then
-  entries = redis.call('HGETALL', KEYS[1])
-else
-  entries = {}
-  for _, id in ipairs(ARGV) do
-    local value = redis.call('HGET', KEYS[1], id)
-    if value then table.insert(entries, id); table.insert(entries, value) end
-  end
-end
+# Requeue all of one live worker's leases. KEYS: its in-flight hash,
+# frontier, requeue attempts, abandoned; ARGV: max requeues.
+REQUEUE_OWN = _REQUEUE_FUNCTION + r"""
+local entries = redis.call('HGETALL', KEYS[1])
+local moved = 0
 for i = 2, #entries, 2 do
-  local value = entries[i]
-  local cut = string.find(value, '\\n', 1, true)
-  redis.call('ZADD', KEYS[2], tonumber(string.sub(value, 1, cut - 1)), string.sub(value, cut + 1))
+  moved = moved + requeue(KEYS[2], KEYS[3], KEYS[4], entries[i], tonumber(ARGV[1]))
   redis.call('HDEL', KEYS[1], entries[i - 1])
 end
-return #entries / 2
+return moved
 """
 
 # Push a request, atomically with its duplicate check and with giving back
@@ -258,17 +275,27 @@ class LeasedPriorityQueue(PriorityQueue):
         """Queue ``request``; with ``duplicate_check`` (see ``SeenFilter.check_args``)
         only if the filter has not seen it. Returns whether it was queued."""
         lease = request.meta.pop("lease_id", None)
+        # Credentials a proxy middleware added stay out of the shared frontier
+        # (the middleware adds them again to the retried request).
+        request.headers.pop(b"Proxy-Authorization", None)
         data = self._encode_request(request)
         mode, filter_keys, filter_args = duplicate_check or ("none", [], [])
-        return bool(
-            self._push(
-                keys=[self.key, self.inflight_key, *filter_keys],
-                args=[-request.priority, data, lease or "", mode, *filter_args],
+        try:
+            return bool(
+                self._push(
+                    keys=[self.key, self.inflight_key, *filter_keys],
+                    args=[-request.priority, data, lease or "", mode, *filter_args],
+                )
             )
-        )
+        except redis.RedisError:
+            if lease is not None:
+                request.meta["lease_id"] = lease
+            raise
 
     def pop(self, timeout=0):
-        leased = self._pop(keys=[self.key, self.inflight_key, self.keys.lease_seq], args=[self.worker])
+        leased = self._pop(
+            keys=[self.key, self.inflight_key, self.keys.lease_seq, self.keys.workers], args=[self.worker]
+        )
         if not leased:
             return None
         lease, data = leased
@@ -325,6 +352,9 @@ class DistributedScheduler(RedisScheduler):
             dupefilter_cls=dupefilter_cls,
         )
         scheduler.stats = crawler.stats
+        scheduler.unqueued = []
+        # The cluster worker retries pushes Redis refused, at its heartbeat.
+        crawler.linkindex_scheduler = scheduler
         return scheduler
 
     def close(self, reason):
@@ -335,11 +365,33 @@ class DistributedScheduler(RedisScheduler):
         # The duplicate check and the push are one Redis script: a failure
         # between the two would leave a URL marked seen but never queued.
         check = None if request.dont_filter else self.df.check_args(request)
-        if not self.queue.push(request, check):
+        try:
+            queued = self.queue.push(request, check)
+        except redis.RedisError as exc:
+            # Redis stayed unreachable past the retries: keep the request
+            # here and push it at a later heartbeat. Until then the page that
+            # found it keeps its lease, so not even a crash can lose it.
+            if not self.unqueued:
+                logger.error("Redis refused a push (%s): keeping requests until it is back", exc)
+            self.unqueued.append((request, check))
+            self.stats.inc_value("redis/push_deferred")
+            return True
+        if not queued:
             self.df.log(request, self.spider)
             return False
         self.stats.inc_value("scheduler/enqueued/redis")
         return True
+
+    def push_unqueued(self) -> int:
+        """Push the requests Redis refused earlier; return how many are still waiting."""
+        while self.unqueued:
+            request, check = self.unqueued[0]
+            try:
+                self.queue.push(request, check)
+            except redis.RedisError:
+                break
+            self.unqueued.pop(0)
+        return len(self.unqueued)
 
     def next_request(self):
         request = self.queue.pop()
@@ -397,6 +449,7 @@ class ClusterWorker:
         )
         self.lease_timeout = settings.getfloat("LINKINDEX_REDIS_LEASE_TIMEOUT", defaults.REDIS_LEASE_TIMEOUT)
         self.idle_exit = settings.getfloat("LINKINDEX_REDIS_IDLE_EXIT", defaults.REDIS_IDLE_EXIT)
+        self.max_requeues = settings.getint("LINKINDEX_REDIS_MAX_REQUEUES", defaults.REDIS_MAX_REQUEUES)
         self.inflight_key = keys.of_worker("inflight", worker)
         self.inflight_prefix = keys.of_worker("inflight", "")
         self._heartbeat = server.register_script(HEARTBEAT)
@@ -404,6 +457,7 @@ class ClusterWorker:
         self._requeue = server.register_script(REQUEUE_OWN)
         self._outstanding = server.register_script(OUTSTANDING)
         self.idle_since: float | None = None
+        self.held_back: list[str] = []  # leases kept while pushes wait for Redis
         self._loop = None
         self.rate = PageRate()
 
@@ -412,6 +466,10 @@ class ClusterWorker:
         settings = crawler.settings
         if not settings.get("LINKINDEX_REDIS_URL"):
             raise NotConfigured  # not a distributed crawl: nothing to say
+        if not settings.getbool("LINKS_PARQUET_ENABLED", defaults.LINKS_PARQUET_ENABLED):
+            # A lease is released when the page's records are written: a
+            # worker that writes none would fetch the same pages forever.
+            raise ValueError("a distributed worker needs the Parquet pipeline: do not set LINKS_PARQUET_ENABLED=False")
         server = crawler_redis(crawler)
         worker = cls(crawler, server, crawl_keys(settings), settings.get("LINKINDEX_WORKER_ID"), settings)
         # Scrapy looks at an idle scheduler every 5 s; a worker should join
@@ -436,22 +494,40 @@ class ClusterWorker:
         self._loop = task.LoopingCall(self.beat)
         self._loop.start(self.heartbeat_interval, now=False)
 
+    @property
+    def unqueued(self) -> int:
+        scheduler = getattr(self.crawler, "linkindex_scheduler", None)
+        return len(scheduler.unqueued) if scheduler is not None else 0
+
     def beat(self):
         """Heartbeat, recover dead workers' requests, publish counters, refresh the scope."""
         try:
             self._heartbeat(keys=[self.keys.workers], args=[self.worker])
-            dead, moved = self._reap(keys=[self.keys.workers, self.keys.requests], args=[self.lease_timeout, self.inflight_prefix])
+            scheduler = getattr(self.crawler, "linkindex_scheduler", None)
+            if scheduler is not None and scheduler.unqueued and not scheduler.push_unqueued():
+                logger.info("Redis is back: every deferred request is queued")
+                self.release(self.held_back)
+                self.held_back = []
+            dead, moved = self._reap(
+                keys=[self.keys.workers, self.keys.requests, self.keys.requeues, self.keys.abandoned],
+                args=[self.lease_timeout, self.inflight_prefix, self.max_requeues],
+            )
             if dead:
                 logger.warning("%d silent worker(s): %d request(s) back in the frontier", dead, moved)
                 self.crawler.stats.inc_value("redis/requests_recovered", moved)
             self.publish()
             self.refresh_scope()
+            self.crawler.stats.set_value("redis/frontier", self.outstanding()[0])
         except redis.RedisError as exc:
             logger.error("Redis: %s (retrying at the next heartbeat)", exc)
 
     def refresh_scope(self):
         """Seeds added to a running crawl widen its scope."""
-        settings = read_crawl_settings(self.server, self.keys)
+        try:
+            settings = read_crawl_settings(self.server, self.keys)
+        except redis.RedisError as exc:
+            logger.error("Redis: cannot read the crawl's scope (%s); keeping the one known", exc)
+            return
         if hasattr(self.spider, "scope"):
             self.spider.scope = self.spider.scope | frozenset(settings["scope"])
 
@@ -467,30 +543,59 @@ class ClusterWorker:
         }
         self.server.hset(self.keys.worker_info, self.worker, json.dumps(info))
 
+    def release(self, leases):
+        if leases:
+            try:
+                self.server.hdel(self.inflight_key, *leases)
+            except redis.RedisError as exc:
+                # Held leases are given back at the next idle moment or by
+                # the reaper: the pages are fetched again, never lost.
+                logger.error("Redis: cannot release %d lease(s): %s", len(leases), exc)
+
     def request_finished(self, request):
         """A request that leaves no records: release its lease now."""
         lease = request.meta.get("lease_id")
         if lease is not None:
-            self.server.hdel(self.inflight_key, lease)
+            self.records_flushed([lease])
 
     def spider_error(self, failure, response, spider):
         self.request_finished(response.request)
 
     def records_flushed(self, leases):
-        """The records of these requests are on disk: release their leases."""
-        if leases:
-            self.server.hdel(self.inflight_key, *leases)
+        """The records of these requests are on disk: release their leases,
+        unless some of their links are still waiting to be pushed."""
+        if self.unqueued:
+            self.held_back.extend(leases)
+        else:
+            self.release(leases)
+
+    def requeue_own(self) -> int:
+        return self._requeue(
+            keys=[self.inflight_key, self.keys.requests, self.keys.requeues, self.keys.abandoned],
+            args=[self.max_requeues],
+        )
 
     def outstanding(self) -> tuple[int, int]:
         queued, held = self._outstanding(keys=[self.keys.requests, self.keys.workers], args=[self.inflight_prefix])
         return int(queued), int(held)
 
     def spider_idle(self, spider):
+        try:
+            self._check_idle()
+        except redis.RedisError as exc:
+            logger.error("Redis: %s (looking again shortly)", exc)
+            self.idle_since = None
+            raise DontCloseSpider from exc
+
+    def _check_idle(self):
         # Nothing runs here: write what is buffered, release its leases, and
         # give back any lease this worker holds without knowing (a reply
         # lost to a connection failure after Redis popped the request).
         self.crawler.signals.send_catch_log(linkindex_signals.flush_requested)
-        leftover = self._requeue(keys=[self.inflight_key, self.keys.requests])
+        if self.unqueued:
+            self.idle_since = None
+            raise DontCloseSpider
+        leftover = self.requeue_own()
         if leftover:
             logger.warning("requeued %d request(s) this worker held but was not working on", leftover)
             self.crawler.stats.inc_value("redis/requests_requeued_idle", leftover)
@@ -508,10 +613,17 @@ class ClusterWorker:
     def spider_closed(self, spider, reason):
         if self._loop is not None and self._loop.running:
             self._loop.stop()
+        if self.unqueued:
+            logger.error(
+                "%d request(s) could not be queued (Redis unreachable); the pages that found them "
+                "keep their leases and will be fetched again",
+                self.unqueued,
+            )
+            return
         try:
             # A worker stopped early (Ctrl-C) hands back what it holds (the
             # pipeline has already written and released what it finished).
-            self._requeue(keys=[self.inflight_key, self.keys.requests])
+            self.requeue_own()
             self.publish()
             self.server.zrem(self.keys.workers, self.worker)
         except redis.RedisError as exc:

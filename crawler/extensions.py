@@ -62,7 +62,9 @@ class CrawlProgress:
         stats = self.crawler.stats
         pages, rate, errors = self.rate.sample(stats)
         # From the scheduler's own counters: the engine keeps the scheduler private.
-        queued = stats.get_value("scheduler/enqueued", 0) - stats.get_value("scheduler/dequeued", 0)
+        queued = stats.get_value("redis/frontier")  # a distributed worker's shared frontier
+        if queued is None:
+            queued = stats.get_value("scheduler/enqueued", 0) - stats.get_value("scheduler/dequeued", 0)
         return (
             f"{pages:,} pages, {stats.get_value('links/extracted', 0):,} links, "
             f"{rate:,.1f} pages/s, {queued:,} queued, {errors:,} errors"

@@ -11,7 +11,7 @@ import ipaddress
 import logging
 
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
@@ -24,11 +24,24 @@ from crawler.urls import host_domain
 logger = logging.getLogger(__name__)
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
 def is_public_address(address: str) -> bool:
-    """Whether an IP address is globally routable (not loopback, private, link-local, ...)."""
+    """Whether an IP address is globally routable (not loopback, private, link-local, ...).
+
+    IPv6 forms that carry an IPv4 address (mapped, 6to4, NAT64, the old
+    IPv4-compatible form) are judged by that IPv4 address.
+    """
     ip = ipaddress.ip_address(address.strip("[]"))
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour is not None:
+            ip = ip.sixtofour
+        elif ip in _NAT64 or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return ip.is_global and not ip.is_multicast
 
 
@@ -78,7 +91,8 @@ class PrivateNetworkGuard:
     def __init__(self, stats, resolve):
         self.stats = stats
         self.resolve = resolve
-        self._verdicts: dict[str, bool] = {}
+        self._verdicts: dict[str, bool] = {}  # IP-literal hosts
+        self._refused: set[str] = set()  # hosts logged once
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -101,22 +115,24 @@ class PrivateNetworkGuard:
         literal = _ip_literal(host)
         if literal is None and request.meta.get("proxy"):
             return None
-        allowed = self._verdicts.get(host)
-        if allowed is None:
-            if literal is not None:
-                allowed = is_public_address(literal)
-            else:
-                try:
-                    addresses = await self.resolve(host)
-                except Exception:
-                    # Unresolvable: the download itself fails and is recorded.
-                    return None
-                allowed = all(is_public_address(a) for a in addresses)
-            self._verdicts[host] = allowed
-            if not allowed:
-                logger.warning(
-                    "refusing %s: it is on a private network (allow with --allow-private-networks)", host
-                )
+        if literal is not None:
+            allowed = self._verdicts.get(host)
+            if allowed is None:
+                allowed = self._verdicts[host] = is_public_address(literal)
+        else:
+            # Names are checked at every request, through the resolver (and
+            # DNS cache) the connection itself uses, so a name that changes
+            # its address is checked again.
+            try:
+                addresses = await self.resolve(host)
+            except Exception as exc:
+                # Let no request through on a lookup that failed here: the
+                # connection would look the name up again.
+                raise CannotResolveHostError(f"cannot resolve {host}: {exc}") from exc
+            allowed = all(is_public_address(a) for a in addresses)
+        if not allowed and host not in self._refused:
+            self._refused.add(host)
+            logger.warning("refusing %s: it is on a private network (allow with --allow-private-networks)", host)
         if not allowed:
             # A refused robots.txt is followed by the page that asked for it:
             # count the page only.
@@ -171,7 +187,16 @@ class PageBudgetMiddleware:
         if is_robots_request(request) or request.meta.get("retry_times") or request.meta.get("budget_taken"):
             return None
         domain = host_domain(urlparse_cached(request).hostname or "")
-        if not self.budget.take(domain, self.limit):
+        try:
+            taken = self.budget.take(domain, self.limit)
+        except Exception as exc:  # Redis unreachable past its retries
+            # Not fetched now, and not given up: the request keeps its lease
+            # and goes back to the frontier when the worker is idle.
+            logger.error("page budget unavailable (%s): %s goes back to the frontier", exc, request.url)
+            self.stats.inc_value("redis/budget_unavailable")
+            request.meta["keep_lease"] = True
+            raise IgnoreRequest("page budget unavailable") from exc
+        if not taken:
             self.stats.inc_value("pages/skipped/budget")
             raise IgnoreRequest(f"page budget of {domain} spent")
         request.meta["budget_taken"] = True

@@ -36,6 +36,23 @@ def header_pairs(headers) -> list[tuple[str, str]]:
     ]
 
 
+def first_header(headers, name: str) -> str | None:
+    """The first value of header ``name``, as a browser reads it.
+
+    Header bytes arrive decoded as latin-1; servers that send UTF-8 (in a
+    ``Location`` with non-ASCII characters, say) are read as UTF-8, as
+    browsers do.
+    """
+    name = name.lower()
+    for key, value in headers:
+        if key.lower() == name:
+            try:
+                return value.encode("latin-1").decode("utf-8")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                return value
+    return None
+
+
 def header_value(headers, name: str) -> str | None:
     """All values of header ``name`` (case-insensitive) joined by ', ', or None."""
     name = name.lower()
@@ -87,9 +104,9 @@ def page_records(
     stats["pages/seen"] += 1
 
     if status in REDIRECT_STATUSES:
-        location = header_value(headers, "location")
+        location = first_header(headers, "location")
         if location:
-            link = redirect_link(url, location.split(",")[0])
+            link = redirect_link(url, location)
             if link is not None:
                 links.append(link)
                 page.final_url = link[0]

@@ -40,9 +40,21 @@ def _add_data(parser):
     )
 
 
+def crawl_id(value: str) -> str:
+    """A crawl id: letters, digits, '.', '_' and '-' (it names directories and Redis keys)."""
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: use letters, digits, '.', '_' and '-' (it names directories and Redis keys)"
+        )
+    return value
+
+
 def _add_crawl_id(parser):
     parser.add_argument(
         "--crawl-id",
+        type=crawl_id,
         default=os.environ.get("LINKINDEX_CRAWL_ID", DEFAULT_CRAWL_ID),
         help="crawl id (default: $LINKINDEX_CRAWL_ID or %(default)s)",
     )
@@ -358,6 +370,18 @@ def _run_crawl(args, console: Console, seeds, server=None) -> int:
         overrides=overrides,
         distributed=distributed,
     )
+    from pipelines.parquet import is_object_store
+
+    if args.warc and is_object_store(args.data):
+        console.print("[red]error:[/] --warc writes to a local or mounted --data; not to an object store", soft_wrap=True)
+        return EXIT_USAGE
+    if server is not None and not settings.getbool("LINKS_PARQUET_ENABLED", True):
+        console.print(
+            "[red]error:[/] a distributed worker releases a request when its records are written: "
+            "LINKS_PARQUET_ENABLED cannot be off",
+            soft_wrap=True,
+        )
+        return EXIT_USAGE
     stats = run_crawl(seeds, None, settings)
     elapsed = stats.get("elapsed_time_seconds")
     if elapsed:
@@ -417,6 +441,7 @@ def cmd_status(args, console: Console) -> int:
         ("frontier (queued requests)", "frontier"),
         ("requests in flight", "in_flight"),
         ("URLs seen", "seen"),
+        ("requests abandoned (put back too often)", "abandoned"),
         ("pages fetched", "pages"),
         ("links extracted", "links"),
         ("errors", "errors"),
@@ -425,6 +450,8 @@ def cmd_status(args, console: Console) -> int:
         ("WARC files in flight", "extract_files_in_flight"),
     ):
         value = status[key]
+        if value is None:
+            value = "n/a (Bloom filter)"
         table.add_row(label, f"{value:,}" if isinstance(value, int) else str(value))
     table.add_row("live crawl workers", str(len(status["live_workers"])))
     table.add_row("live extraction workers", str(len(status["extract_workers"])))

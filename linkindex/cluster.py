@@ -133,7 +133,9 @@ def crawl_status(server, crawl_id: str, lease_timeout: float = defaults.REDIS_LE
         "max_pages_per_domain": settings["max_pages_per_domain"],
         "frontier": int(queued),
         "in_flight": int(held),
-        "seen": server.scard(keys.seen),
+        # URLs in the exact filter; a Bloom filter cannot count them.
+        "seen": server.scard(keys.seen) if settings["dupefilter"] != "bloom" else None,
+        "abandoned": int(server.get(keys.abandoned) or 0),
         "live_workers": workers,
         "pages": sum(i.get("pages", 0) for i in info.values()),
         "links": sum(i.get("links", 0) for i in info.values()),
@@ -201,7 +203,10 @@ def run_extract_worker(
 
     def beat():
         heartbeat(keys=[keys.extract_workers], args=[worker])
-        reap(keys=[keys.extract_workers, keys.files], args=[lease_timeout, keys.of_worker("files_inflight", "")])
+        reap(
+            keys=[keys.extract_workers, keys.files, keys.files_requeues, keys.files_abandoned],
+            args=[lease_timeout, keys.of_worker("files_inflight", ""), defaults.REDIS_MAX_REQUEUES],
+        )
 
     totals = Counter()
     beat()
@@ -210,7 +215,7 @@ def run_extract_worker(
     idle_since = None
     try:
         while True:
-            leased = pop(keys=[keys.files, inflight, keys.lease_seq], args=[worker])
+            leased = pop(keys=[keys.files, inflight, keys.lease_seq, keys.extract_workers], args=[worker])
             if not leased:
                 queued, held = outstanding(
                     keys=[keys.files, keys.extract_workers], args=[keys.of_worker("files_inflight", "")]
@@ -235,7 +240,9 @@ def run_extract_worker(
     finally:
         beater.stopped.set()
         # Stopped early (Ctrl-C): hand back the file being extracted.
-        server.register_script(REQUEUE_OWN)(keys=[inflight, keys.files])
+        server.register_script(REQUEUE_OWN)(
+            keys=[inflight, keys.files, keys.files_requeues, keys.files_abandoned], args=[defaults.REDIS_MAX_REQUEUES]
+        )
         server.zrem(keys.extract_workers, worker)
     return totals
 

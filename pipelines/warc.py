@@ -114,6 +114,10 @@ class WarcFile:
         for record in records(self._writer):
             self._writer.write_record(record)
         name = str(self.path)
+        # Out of this process's buffer at once: the page's lease may be
+        # released as soon as its Parquet records are written, and a killed
+        # worker must not leave pages pointing at records it never wrote.
+        self._file.flush()
         if self._file.tell() >= self.max_bytes:
             self.close()
         return name, offset

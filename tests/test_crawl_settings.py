@@ -14,7 +14,7 @@ import sys
 
 import pytest
 from scrapy import Request
-from scrapy.exceptions import IgnoreRequest, NotConfigured, StopDownload
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest, NotConfigured, StopDownload
 from scrapy.settings import Settings
 
 from crawler import defaults
@@ -219,15 +219,28 @@ def test_guard_refuses_names_that_resolve_to_private_addresses(caplog):
         assert not guard.allows("http://intranet.example.com/b")
         assert not guard.allows("http://169.254.169.254/latest/meta-data/")
         assert not guard.allows("http://[::1]:8080/")
-        # Unresolvable: let the download fail and be recorded as a DNS error.
-        assert guard.allows("http://nowhere.example.com/")
-    assert guard.refused == 4  # robots.txt is not counted, the pages are
-    assert guard.lookups == ["www.example.com", "intranet.example.com", "nowhere.example.com"]  # once per host
+        assert not guard.allows("http://[2002:7f00:1::1]/")  # 6to4 of 127.0.0.1
+        assert not guard.allows("http://[64:ff9b::a9fe:a9fe]/")  # NAT64 of the metadata address
+        # Unresolvable here: a DNS error, not a pass (the connection would look again).
+        with pytest.raises(CannotResolveHostError):
+            asyncio.run(guard.guard.process_request(Request("http://nowhere.example.com/")))
+    assert guard.refused == 6  # robots.txt is not counted, the pages are
+    # Names are looked up at every request (through the DNS cache the
+    # connection uses), so a name that changes its address is checked again.
+    assert guard.lookups == [
+        "www.example.com",
+        "intranet.example.com",
+        "intranet.example.com",
+        "intranet.example.com",
+        "nowhere.example.com",
+    ]
     refusals = [r.getMessage() for r in caplog.records if "refusing" in r.getMessage()]
     assert [m.split(": it is")[0] for m in refusals] == [
         "refusing intranet.example.com",
         "refusing 169.254.169.254",
         "refusing ::1",
+        "refusing 2002:7f00:1::1",
+        "refusing 64:ff9b::a9fe:a9fe",
     ]
 
 

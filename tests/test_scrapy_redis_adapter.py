@@ -103,3 +103,50 @@ def test_upstream_idle_clock_starts_at_import_and_seeds_skip_the_filter():
 
 def test_scrapy_engine_still_has_the_heartbeat_interval_the_worker_shortens():
     assert ExecutionEngine._SLOT_HEARTBEAT_INTERVAL > 0
+
+
+def test_a_request_that_keeps_killing_workers_is_abandoned_after_the_limit(redis_server):
+    from crawler.distributed import POP_LEASE, REAP
+
+    client = redis_server.client()
+    keys = CrawlKeys("c")
+    client.zadd(keys.requests, {b"poison": 0})
+    pop, reap = client.register_script(POP_LEASE), client.register_script(REAP)
+    for attempt in range(1, 5):
+        worker = f"w{attempt}"
+        lease, data = pop(keys=[keys.requests, keys.of_worker("inflight", worker), keys.lease_seq, keys.workers], args=[worker])
+        assert data == b"poison"
+        assert client.zscore(keys.workers, worker) is not None  # popping registers the worker
+        client.zadd(keys.workers, {worker: 0})  # ... which then dies
+        dead, moved = reap(
+            keys=[keys.workers, keys.requests, keys.requeues, keys.abandoned],
+            args=[30, keys.of_worker("inflight", ""), 3],
+        )
+        assert dead == 1
+        if attempt <= 3:
+            assert (moved, client.zcard(keys.requests)) == (1, 1)
+        else:
+            assert (moved, client.zcard(keys.requests), int(client.get(keys.abandoned))) == (0, 0, 1)
+
+
+def test_a_push_redis_refuses_is_kept_and_pushed_when_redis_is_back(redis_server):
+    crawler = get_crawler(
+        LinksSpider,
+        {
+            "LINKINDEX_REDIS_URL": redis_server.url,
+            "LINKINDEX_CRAWL_ID": "c",
+            "LINKINDEX_WORKER_ID": "w1",
+            "LINKINDEX_REDIS_RETRY_SECONDS": 0.5,
+        },
+    )
+    spider = LinksSpider.from_crawler(crawler)
+    scheduler = DistributedScheduler.from_crawler(crawler)
+    scheduler.open(spider)
+    redis_server.stop()
+    assert scheduler.enqueue_request(Request("http://a.example/", callback=spider.parse))
+    assert len(scheduler.unqueued) == 1 and scheduler.push_unqueued() == 1
+    redis_server.start()
+    assert scheduler.push_unqueued() == 0
+    keys = CrawlKeys("c")
+    client = redis_server.client()
+    assert client.zcard(keys.requests) == 1 and client.scard(keys.seen) == 1

@@ -192,7 +192,8 @@ class LinksSpider(scrapy.Spider):
 
     def finished(self, request):
         """Done with a request that leaves no records (refused, unparseable URL)."""
-        self.crawler.signals.send_catch_log(linkindex_signals.request_finished, request=request)
+        if not request.meta.get("keep_lease"):
+            self.crawler.signals.send_catch_log(linkindex_signals.request_finished, request=request)
 
     def on_error(self, failure):
         """A URL that could not be fetched still gets a pages row, with why."""
