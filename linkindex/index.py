@@ -67,26 +67,43 @@ MAX_TABLE_ROWS = 50
 BATCH_ROWS = 10_000
 
 VIEWS_SQL = """
-create or replace view links_all as
-select * from read_parquet({links}, hive_partitioning = false, union_by_name = true);
+create or replace view _links_files as
+select *, parse_filename(filename) as part
+from read_parquet({links}, hive_partitioning = false, union_by_name = true, filename = true);
 
-create or replace view pages_all as
-select * from read_parquet({pages}, hive_partitioning = false, union_by_name = true);
+create or replace view _pages_files as
+select *, parse_filename(filename) as part
+from read_parquet({pages}, hive_partitioning = false, union_by_name = true, filename = true);
 
+create or replace view links_all as select * exclude (filename, part) from _links_files;
+
+create or replace view pages_all as select * exclude (filename, part) from _pages_files;
+
+-- The latest fetch of each page, whatever it gave (for its status).
 create or replace view pages as
 select * from pages_all as record
 qualify row_number() over (partition by crawl_id, url order by fetched_at desc, record) = 1;
 
+-- The links of one fetch per page: the latest that had a body to read (a
+-- WARC revisit or a failed re-fetch does not hide the links seen before),
+-- in one part only (the same fetch extracted twice, from two copies of a
+-- WARC file, is counted once). A page's row and its links are always in
+-- parts of the same name.
 create or replace view links as
-select links_all.* from links_all
+select * exclude (filename, part) from _links_files
 semi join (
-    select crawl_id, url, max(fetched_at) as fetched_at
-    from pages_all
-    group by crawl_id, url
+    select crawl_id, url, fetched_at, part
+    from _pages_files
+    qualify row_number() over (
+        partition by crawl_id, url
+        order by coalesce(error, '') not in ('revisit', 'dns', 'timeout', 'connection', 'download_error') desc,
+            fetched_at desc, part
+    ) = 1
 ) as kept
-    on links_all.crawl_id = kept.crawl_id
-    and links_all.src_url = kept.url
-    and links_all.fetched_at = kept.fetched_at;
+    on _links_files.crawl_id = kept.crawl_id
+    and _links_files.src_url = kept.url
+    and _links_files.fetched_at = kept.fetched_at
+    and _links_files.part = kept.part;
 """
 
 

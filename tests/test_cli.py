@@ -155,3 +155,52 @@ def test_listing_file_and_bad_inputs(tmp_path, capsys):
 def test_build_without_records_is_a_clear_error(tmp_path, capsys):
     assert run("build", "--data", tmp_path) == 2
     assert "linkindex extract" in capsys.readouterr().out
+
+
+def count(data, sql):
+    import duckdb
+
+    with duckdb.connect(str(Path(data) / "index.duckdb"), read_only=True) as db:
+        return db.sql(sql).fetchall()[0][0]
+
+
+def test_the_same_fetch_from_two_copies_of_a_warc_counts_once(tmp_path):
+    for copy in ("a", "b"):
+        (tmp_path / copy).mkdir()
+        shutil.copy(SAMPLE, tmp_path / copy / "sample.warc.gz")
+        assert run("extract", tmp_path / copy / "sample.warc.gz", "--data", tmp_path / "d", "--no-progress") == 0
+    assert run("build", "--data", tmp_path / "d") == 0
+    assert count(tmp_path / "d", "select count(*) from links_all") == 86
+    assert count(tmp_path / "d", "select count(*) from links") == 43
+    assert count(tmp_path / "d", "select backlinks from domain_summary where target_domain = 'example.org'") == 16
+
+
+def test_a_later_revisit_does_not_hide_the_links_of_the_page(tmp_path):
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    path = tmp_path / "revisit.warc.gz"
+    body = b'<html><body><a href="http://other.example/">other</a></body></html>'
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        for kind, date in (("response", "2026-10-01T00:00:00Z"), ("revisit", "2026-10-02T00:00:00Z")):
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+            if kind == "response":
+                record = writer.create_warc_record(
+                    "http://page.example/", "response", payload=BytesIO(body), http_headers=headers,
+                    warc_headers_dict={"WARC-Date": date},
+                )
+            else:
+                record = writer.create_revisit_record(
+                    "http://page.example/", digest="sha1:AAAA", refers_to_uri="http://page.example/",
+                    refers_to_date="2026-10-01T00:00:00Z", http_headers=headers,
+                    warc_headers_dict={"WARC-Date": date},
+                )
+            writer.write_record(record)
+    assert run("extract", path, "--data", tmp_path / "d", "--no-progress") == 0
+    assert run("build", "--data", tmp_path / "d") == 0
+    assert count(tmp_path / "d", "select count(*) from pages_all") == 2
+    assert count(tmp_path / "d", "select error from pages") == "revisit"  # the latest fetch, for its status
+    assert count(tmp_path / "d", "select count(*) from links") == 1  # the links of the fetch that had a body
