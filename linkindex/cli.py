@@ -23,6 +23,7 @@ import sys
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 DEFAULT_DATA_DIR = "./linkindex-data"
 DEFAULT_CRAWL_ID = "default"
@@ -296,12 +297,12 @@ def _redis(args, console: Console):
     from crawler.distributed import RedisUnavailable, connect
 
     if not args.redis:
-        console.print("[red]error:[/] no Redis: give --redis URL or set REDIS_URL", soft_wrap=True)
+        error("no Redis: give --redis URL or set REDIS_URL")
         return None
     try:
         return connect(args.redis)
     except RedisUnavailable as exc:
-        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        error(f"{exc}")
         return None
 
 
@@ -333,10 +334,10 @@ def _read_seed_args(args, console: Console):
     try:
         seeds = read_seeds(args.seeds, args.seeds_file)
     except OSError as exc:
-        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        error(f"{exc}")
         return None
     if not seeds:
-        console.print("[red]error:[/] no seed URLs: give SEED_URL arguments or --seeds-file", soft_wrap=True)
+        error("no seed URLs: give SEED_URL arguments or --seeds-file")
         return None
     return seeds
 
@@ -349,7 +350,7 @@ def _run_crawl(args, console: Console, seeds, server=None) -> int:
     try:
         overrides = parse_overrides(args.settings)
     except SettingError as exc:
-        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        error(f"{exc}")
         return EXIT_USAGE
     distributed = None
     if server is not None:
@@ -373,13 +374,12 @@ def _run_crawl(args, console: Console, seeds, server=None) -> int:
     from pipelines.parquet import is_object_store
 
     if args.warc and is_object_store(args.data):
-        console.print("[red]error:[/] --warc writes to a local or mounted --data; not to an object store", soft_wrap=True)
+        error("--warc writes to a local or mounted --data; not to an object store")
         return EXIT_USAGE
     if server is not None and not settings.getbool("LINKS_PARQUET_ENABLED", True):
-        console.print(
-            "[red]error:[/] a distributed worker releases a request when its records are written: "
-            "LINKS_PARQUET_ENABLED cannot be off",
-            soft_wrap=True,
+        error(
+            "a distributed worker releases a request when its records are written: "
+            "LINKS_PARQUET_ENABLED cannot be off"
         )
         return EXIT_USAGE
     stats = run_crawl(seeds, None, settings)
@@ -493,6 +493,7 @@ def cmd_extract_worker(args, console: Console) -> int:
 def cmd_extract(args, console: Console) -> int:
     from linkindex.extract import run_extract
     from linkindex.warc import WarcReadError, expand_inputs
+    from pipelines.parquet import OutputError
 
     if args.redis:
         from linkindex.cluster import enqueue_files
@@ -500,7 +501,7 @@ def cmd_extract(args, console: Console) -> int:
         try:
             paths = expand_inputs(args.inputs)
         except WarcReadError as exc:
-            console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+            error(f"{exc}")
             return EXIT_USAGE
         server = _redis(args, console)
         if server is None:
@@ -521,8 +522,8 @@ def cmd_extract(args, console: Console) -> int:
             show_progress=not args.no_progress and console.is_terminal,
             console=console,
         )
-    except WarcReadError as exc:
-        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+    except (WarcReadError, OutputError) as exc:
+        error(f"{exc}")
         return EXIT_USAGE
     print_summary(console, totals, title=f"extract → {args.data} (crawl {args.crawl_id})")
     failed = [r for r in results if r.error]
@@ -570,7 +571,7 @@ def cmd_build(args, console: Console) -> int:
     try:
         counts = build(args.data)
     except IndexBuildError as exc:
-        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        error(f"{exc}")
         return EXIT_USAGE
     console.print(f"[bold]index → {os.path.join(args.data, 'index.duckdb')}[/]")
     table = Table()
@@ -589,10 +590,15 @@ def cmd_query(args, console: Console) -> int:
     try:
         query(args.data, args.sql, fmt=args.format, output=args.output, console=console)
     except IndexBuildError as exc:
-        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        error(f"{exc}")
         return EXIT_USAGE
     except duckdb.Error as exc:
-        console.print(f"[red]SQL error:[/] {exc}", soft_wrap=True)
+        error(f"SQL: {exc}")
+        return EXIT_USAGE
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        error(f"cannot write {args.output}: {exc.strerror or exc}")
         return EXIT_USAGE
     return EXIT_OK
 
@@ -604,7 +610,7 @@ def cmd_report(args, console: Console) -> int:
     try:
         report(args.data, args.domain, top=args.top, console=console)
     except IndexBuildError as exc:
-        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        error(f"{exc}")
         return EXIT_USAGE
     return EXIT_OK
 
@@ -629,14 +635,27 @@ COMMANDS = {
 }
 
 
+#: Diagnostics go to standard error, so that `query --format csv > out.csv` holds data only.
+_errors = Console(stderr=True)
+
+
+def error(message: str) -> None:
+    """One line saying what went wrong, on standard error."""
+    _errors.print(Text.assemble(("error:", "red"), " ", message), soft_wrap=True, highlight=False)
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     console = Console(stderr=False)
     try:
         return COMMANDS[args.command](args, console)
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/]")
+        _errors.print("[yellow]interrupted[/]")
         return 130
+    except BrokenPipeError:
+        # The reader went away (`... | head`): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -7,13 +7,14 @@ parts instead of duplicating them, and two processes never share a file.
 """
 
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 import hashlib
 import multiprocessing
 import os
 from pathlib import Path
 import queue
+import secrets
+import signal
 import time
 
 from crawler.records import page_records
@@ -40,19 +41,31 @@ def file_key(path: str) -> str:
     return f"{stem}-{digest}"
 
 
+def new_run() -> str:
+    """A token naming one extraction run's parts, so they never overwrite the last run's."""
+    return secrets.token_hex(4)
+
+
 def extract_file(
     path: str,
     data_dir,
     crawl_id: str,
     progress=None,
     max_rows: int = DEFAULT_MAX_ROWS,
+    run: str | None = None,
 ) -> FileResult:
-    """Extract one WARC/ARC file into ``data_dir``; never raises for bad data."""
+    """Extract one WARC/ARC file into ``data_dir``; never raises for bad data.
+
+    The parts are named ``part-<file key>.<run>-<seq>``; only once the file
+    is done are the parts of earlier runs of the same file removed, so an
+    interrupted re-extraction leaves the earlier, complete records in place
+    (and the ``links`` view counts a fetch present in both once).
+    """
     result = FileResult(path)
     stats = result.stats
     started = time.perf_counter()
-    writer = RecordWriter(data_dir, crawl_id, key=file_key(path), max_rows=max_rows)
-    writer.remove_previous_parts()
+    base = file_key(path)
+    writer = RecordWriter(data_dir, crawl_id, key=f"{base}.{run or new_run()}", max_rows=max_rows)
     reported = Counter()
     try:
         for count, response in enumerate(iter_responses(path, stats), 1):
@@ -80,6 +93,7 @@ def extract_file(
         stats["files/failed"] += 1
     else:
         stats["files/done"] += 1
+    writer.remove_parts(base)
     if progress is not None:
         _report(progress, stats, reported)
     result.seconds = time.perf_counter() - started
@@ -112,10 +126,20 @@ _progress_queue = None
 def _init_worker(progress_queue):
     global _progress_queue
     _progress_queue = progress_queue
+    # Ctrl-C is the parent's to handle: it stops every worker at once.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _extract_task(path, data_dir, crawl_id, max_rows):
-    return extract_file(path, data_dir, crawl_id, progress=_progress_queue, max_rows=max_rows)
+def _extract_task(path, data_dir, crawl_id, max_rows, run):
+    return extract_file(path, data_dir, crawl_id, progress=_progress_queue, max_rows=max_rows, run=run)
+
+
+def remove_unfinished(paths, data_dir, crawl_id: str, run: str) -> None:
+    """After an interruption: remove this run's parts of the files not finished."""
+    for path in paths:
+        RecordWriter(data_dir, crawl_id, key=f"{file_key(path)}.{run}").remove_parts(
+            f"{file_key(path)}.{run}", keep_own=False
+        )
 
 
 def run_extract(
@@ -165,41 +189,54 @@ def run_extract(
             elapsed = max(time.perf_counter() - started, 1e-9)
             progress.update(task, pages=totals_pages, links=totals_links, rate=totals_pages / elapsed)
 
-        if workers == 1:
-            local = queue.SimpleQueue()
-            for path in paths:
-                result = extract_file(path, data_dir, crawl_id, progress=local, max_rows=max_rows)
-                while not local.empty():
-                    on_progress(local.get())
-                results.append(result)
-                totals.update(result.stats)
-                progress.advance(task)
-        else:
-            context = multiprocessing.get_context("spawn")
-            progress_queue = context.Queue()
-            with ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=context,
-                initializer=_init_worker,
-                initargs=(progress_queue,),
-            ) as pool:
-                pending = {
-                    pool.submit(_extract_task, path, str(data_dir), crawl_id, max_rows)
-                    for path in paths
-                }
-                while pending:
-                    done = {f for f in pending if f.done()}
-                    pending -= done
-                    for future in done:
-                        result = future.result()
-                        results.append(result)
-                        totals.update(result.stats)
-                        progress.advance(task)
+        run = new_run()
+        finished: set[str] = set()
+        try:
+            if workers == 1:
+                local = queue.SimpleQueue()
+                for path in paths:
+                    result = extract_file(path, data_dir, crawl_id, progress=local, max_rows=max_rows, run=run)
+                    while not local.empty():
+                        on_progress(local.get())
+                    finished.add(path)
+                    results.append(result)
+                    totals.update(result.stats)
+                    progress.advance(task)
+            else:
+                context = multiprocessing.get_context("spawn")
+                progress_queue = context.Queue()
+                with context.Pool(workers, initializer=_init_worker, initargs=(progress_queue,)) as pool:
+                    pending = {}
                     try:
-                        while True:
-                            on_progress(progress_queue.get(timeout=0.1 if pending else 0))
-                    except queue.Empty:
-                        pass
+                        pending = {
+                            path: pool.apply_async(_extract_task, (path, str(data_dir), crawl_id, max_rows, run))
+                            for path in paths
+                        }
+                        while pending:
+                            for path in [p for p, r in pending.items() if r.ready()]:
+                                result = pending.pop(path).get()
+                                finished.add(path)
+                                results.append(result)
+                                totals.update(result.stats)
+                                progress.advance(task)
+                            try:
+                                while True:
+                                    on_progress(progress_queue.get(timeout=0.1 if pending else 0))
+                            except queue.Empty:
+                                pass
+                    except BaseException:
+                        # Files done but not yet collected are done.
+                        for path, pending_result in pending.items():
+                            if pending_result.ready() and pending_result.successful():
+                                finished.add(path)
+                                results.append(pending_result.get())
+                        pool.terminate()
+                        raise
+        except KeyboardInterrupt:
+            # Files cut short leave no part behind: their earlier parts, if
+            # any, stay as they were.
+            remove_unfinished([p for p in paths if p not in finished], data_dir, crawl_id, run)
+            raise
     results.sort(key=lambda r: r.path)
     totals["seconds"] = round(time.perf_counter() - started, 3)
     return totals, results

@@ -31,6 +31,7 @@ from datetime import datetime
 from decimal import Decimal
 from importlib import resources
 import json
+import re
 import math
 import os
 from pathlib import Path
@@ -64,6 +65,8 @@ DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensio
 FORMATS = ("table", "csv", "json", "parquet")
 #: Rows printed by the ``table`` format; the rest are counted, not shown.
 MAX_TABLE_ROWS = 50
+#: Characters shown of one table cell (csv, json and parquet keep everything).
+MAX_CELL_CHARS = 500
 BATCH_ROWS = 10_000
 
 VIEWS_SQL = """
@@ -349,6 +352,19 @@ def _text(value) -> str:
     return str(value)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def display_text(value: str, limit: int | None = None) -> str:
+    """Text from web pages made safe for a terminal: control characters (escape
+    sequences that would recolour, retitle or write to the clipboard) removed,
+    and clipped to ``limit`` characters."""
+    value = _CONTROL.sub("", value.replace("\t", " ").replace("\n", " "))
+    if limit is not None and len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return value
+
+
 def _cell(value) -> Text:
     """A value as a table cell: floats shortened, null dimmed, markup never interpreted."""
     if value is None:
@@ -357,7 +373,7 @@ def _cell(value) -> Text:
         return Text(f"{value:.6g}")
     if isinstance(value, datetime):
         return Text(value.isoformat(sep=" "))
-    return Text(_text(value))
+    return Text(display_text(_text(value), MAX_CELL_CHARS))
 
 
 def write_csv(reader: pa.RecordBatchReader, out) -> int:

@@ -16,7 +16,10 @@ from rich.table import Table
 from rich.text import Text
 
 from crawler.urls import host_domain
-from linkindex.index import IndexBuildError, open_index
+from linkindex.index import IndexBuildError, display_text, open_index
+
+#: Characters shown of an anchor text or URL (the index keeps them whole).
+MAX_LABEL_CHARS = 200
 
 SUMMARY_SQL = "select * exclude (target_domain) from domain_summary where target_domain = $domain"
 
@@ -151,7 +154,7 @@ def _table(title: str, label: str, *numbers: str) -> Table:
 def _breakdown(title: str, counts: dict, total: int) -> Table:
     table = _table(title, "", "backlinks", "share")
     for value, count in counts.items():
-        table.add_row(Text(value), f"{count:,}", f"{count / total:.0%}")
+        table.add_row(Text(display_text(value, MAX_LABEL_CHARS)), f"{count:,}", f"{count / total:.0%}")
     return table
 
 
@@ -171,7 +174,7 @@ def _print(console: Console, result: dict) -> None:
     table = _table("Top referring domains", "domain", "backlinks", "dofollow", "linked pages", "last seen")
     for row in result["referring_domains"]:
         table.add_row(
-            Text(row["referring_domain"]),
+            Text(display_text(row["referring_domain"], MAX_LABEL_CHARS)),
             f"{row['backlinks']:,}",
             f"{row['dofollow_backlinks']:,}",
             f"{row['linked_pages']:,}",
@@ -181,7 +184,7 @@ def _print(console: Console, result: dict) -> None:
 
     table = _table("Top anchors", "anchor text", "backlinks", "domains", "dofollow", "share")
     for row in result["anchors"]:
-        anchor = Text(row["anchor_text"]) if row["anchor_text"] else Text("(empty)", style="dim")
+        anchor = Text(display_text(row["anchor_text"], MAX_LABEL_CHARS)) if row["anchor_text"] else Text("(empty)", style="dim")
         table.add_row(
             anchor,
             f"{row['backlinks']:,}",
@@ -195,7 +198,7 @@ def _print(console: Console, result: dict) -> None:
     for row in result["pages"]:
         status = row["dst_status"]
         table.add_row(
-            Text(row["dst_url"]),
+            Text(display_text(row["dst_url"], MAX_LABEL_CHARS)),
             f"{row['referring_domains']:,}",
             f"{row['backlinks']:,}",
             f"{row['dofollow_backlinks']:,}",

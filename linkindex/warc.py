@@ -207,7 +207,8 @@ def expand_inputs(args: list[str]) -> list[str]:
         )
     if missing:
         raise WarcReadError(f"{len(missing)} input(s) not found: {_some(missing)}")
-    return list(dict.fromkeys(out))
+    # One task per file, however it was named (./a, a, /abs/a).
+    return list({os.path.realpath(path): path for path in reversed(out)}.values())[::-1]
 
 
 def _is_url(arg: str) -> bool:

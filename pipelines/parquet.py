@@ -17,6 +17,7 @@ concurrent writers never collide.
 
 from dataclasses import dataclass
 import functools
+from fnmatch import fnmatchcase
 from datetime import datetime
 import logging
 import os
@@ -245,26 +246,38 @@ class RecordWriter:
             raise OutputError(f"cannot write {path}: {exc}") from exc
         return path
 
-    def remove_previous_parts(self) -> int:
-        """Delete parts an earlier run wrote under this key (re-extracting a file replaces them)."""
-        pattern = f"part-{self.key}-[0-9][0-9][0-9][0-9][0-9].parquet"
+    def remove_parts(self, base_key: str, keep_own: bool = True) -> int:
+        """Delete the parts written under ``base_key`` by earlier runs (keys
+        ``<base_key>.<run>``, or ``<base_key>`` itself), and this writer's own
+        unless ``keep_own``. Re-extracting a file replaces its parts so."""
+        base = safe_name(base_key)
+        patterns = (
+            f"part-{base}-[0-9][0-9][0-9][0-9][0-9].parquet",
+            f"part-{base}.*-[0-9][0-9][0-9][0-9][0-9].parquet",
+        )
+        own = f"part-{self.key}-"
+
+        def doomed(name: str) -> bool:
+            if not any(fnmatchcase(name, pattern) for pattern in patterns):
+                return False
+            return not (keep_own and name.startswith(own))
+
         removed = 0
         if self.filesystem is not None:
-            from fnmatch import fnmatchcase
-
             from pyarrow import fs as arrow_fs
 
             for directory in self.dirs.values():
                 selector = arrow_fs.FileSelector(directory, allow_not_found=True)
                 for info in self.filesystem.get_file_info(selector):
-                    if fnmatchcase(info.base_name, pattern):
+                    if doomed(info.base_name):
                         self.filesystem.delete_file(info.path)
                         removed += 1
             return removed
         for directory in self.dirs.values():
-            for path in directory.glob(pattern):
-                path.unlink()
-                removed += 1
+            for path in directory.glob(f"part-{base}*.parquet"):
+                if doomed(path.name):
+                    path.unlink()
+                    removed += 1
         return removed
 
     def close(self) -> list[Path]:

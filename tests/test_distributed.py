@@ -165,10 +165,10 @@ def test_workers_ride_out_a_redis_restart(redis_server, site, tmp_path):
 def test_unreachable_redis_is_one_clear_line(tmp_path):
     done = run(linkindex("worker", "--redis", "redis://127.0.0.1:1/0", "--data", tmp_path), command_env())
     assert done.returncode == 2
-    assert done.stdout.strip().startswith("error: cannot reach Redis at redis://127.0.0.1:1/0")
+    assert done.stderr.strip().startswith("error: cannot reach Redis at redis://127.0.0.1:1/0")
     assert "Traceback" not in done.stdout + done.stderr
     done = run(linkindex("status"), {**command_env(), "REDIS_URL": ""})
-    assert done.returncode == 2 and "REDIS_URL" in done.stdout
+    assert done.returncode == 2 and "REDIS_URL" in done.stderr
 
 
 def test_distributed_extract_equals_local_extract(redis_server, tmp_path):

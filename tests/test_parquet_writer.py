@@ -69,14 +69,16 @@ def test_no_temporary_files_are_left_and_empty_flush_writes_nothing(tmp_path):
     assert leftovers == []
 
 
-def test_remove_previous_parts_only_touches_its_own_key(tmp_path):
-    for key in ("file-a", "file-a-2"):
+def test_remove_parts_takes_earlier_runs_of_its_base_key_only(tmp_path):
+    for key in ("file-a.run1", "file-a-2.run1", "file-a.run2"):
         writer = RecordWriter(tmp_path, "c", key=key)
         writer.add(page(), [link("http://b.org/", 0)], SRC)
         writer.close()
-    assert RecordWriter(tmp_path, "c", key="file-a").remove_previous_parts() == 2
+    current = RecordWriter(tmp_path, "c", key="file-a.run2")
+    assert current.remove_parts("file-a") == 2  # run1's links and pages parts
     remaining = sorted(p.name for p in tmp_path.rglob("part-*.parquet"))
-    assert remaining == ["part-file-a-2-00000.parquet"] * 2
+    assert remaining == ["part-file-a-2.run1-00000.parquet"] * 2 + ["part-file-a.run2-00000.parquet"] * 2
+    assert current.remove_parts("file-a.run2", keep_own=False) == 2
 
 
 def test_unwritable_output_is_a_clear_error(tmp_path):
