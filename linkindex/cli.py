@@ -20,6 +20,7 @@
 import argparse
 import os
 import sys
+import time
 
 from rich.console import Console
 from rich.table import Table
@@ -355,6 +356,13 @@ def _run_crawl(args, console: Console, seeds, server=None) -> int:
     distributed = None
     if server is not None:
         stored = read_crawl_settings(server, CrawlKeys(args.crawl_id))
+        if not stored["scope"]:
+            # The scope, limits and kind of duplicate filter come with the
+            # seeds: a worker started first waits for them.
+            _errors.print(f"waiting for `linkindex seed --crawl-id {args.crawl_id}` (Ctrl-C to stop)")
+            while not stored["scope"]:
+                time.sleep(1.0)
+                stored = read_crawl_settings(server, CrawlKeys(args.crawl_id))
         distributed = {
             "redis_url": args.redis,
             "worker_id": worker_id(),

@@ -192,3 +192,14 @@ def test_distributed_extract_equals_local_extract(redis_server, tmp_path):
     assert wait_all(workers) == [0, 0]
     assert links_of(shared) == links_of(local)
     assert len(links_of(local)) > 1000
+
+
+def test_a_worker_started_before_the_seed_waits_for_it(redis_server, site, tmp_path):
+    web, proxy, pages = site
+    env = command_env(proxy)
+    worker = start_worker(redis_server.url, tmp_path / "d", env)
+    time.sleep(2)
+    assert worker.poll() is None and web.fetched() == Counter()
+    seed(redis_server.url, env)
+    assert wait_all([worker]) == [0]
+    assert set(web.fetched()) == expected_urls(pages)
