@@ -257,6 +257,10 @@ class RecordWriter:
         )
         own = f"part-{self.key}-"
 
+        if not keep_own:
+            # Temporary files of a writer that was killed while writing.
+            patterns += (f".part-{self.key}-[0-9][0-9][0-9][0-9][0-9].parquet.tmp",)
+
         def doomed(name: str) -> bool:
             if not any(fnmatchcase(name, pattern) for pattern in patterns):
                 return False
@@ -274,7 +278,7 @@ class RecordWriter:
                         removed += 1
             return removed
         for directory in self.dirs.values():
-            for path in directory.glob(f"part-{base}*.parquet"):
+            for path in directory.glob(f"*part-{base}*"):
                 if doomed(path.name):
                     path.unlink()
                     removed += 1
