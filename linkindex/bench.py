@@ -545,8 +545,18 @@ def run_cluster(args, redis_server, workers: int, tmp: Path, console) -> Cluster
     )
 
 
-def bench_distributed(args, console) -> int:
+def start_redis(directory, binary, console):
+    """A throwaway redis-server for one benchmark, or None (the reason printed)."""
     from linkindex.redisproc import RedisNotFound, RedisServer
+
+    try:
+        return RedisServer(directory, binary, durable=False).start()
+    except (RedisNotFound, RuntimeError) as exc:
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        return None
+
+
+def bench_distributed(args, console) -> int:
 
     try:
         counts = sorted({int(n) for n in args.workers.split(",")})
@@ -559,10 +569,8 @@ def bench_distributed(args, console) -> int:
     per_host = max(1, math.ceil(args.pages / args.hosts))
     with tempfile.TemporaryDirectory(prefix="linkindex-bench-") as tmp:
         tmp = Path(tmp)
-        try:
-            redis_server = RedisServer(tmp, args.redis_server, durable=False).start()
-        except (RedisNotFound, RuntimeError) as exc:
-            console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        redis_server = start_redis(tmp, args.redis_server, console)
+        if redis_server is None:
             return 2
         try:
             version = redis_server.client().info("server")["redis_version"]
@@ -691,7 +699,6 @@ def bench_redis_memory(args, console) -> int:
     from crawler.distributed import CrawlKeys, LeasedPriorityQueue, SeenFilter
     from crawler.spiders.links import LinksSpider
     from linkindex.crawl import crawl_settings
-    from linkindex.redisproc import RedisNotFound, RedisServer
 
     count = args.urls
     if count < 1:
@@ -701,10 +708,8 @@ def bench_redis_memory(args, console) -> int:
     urls = synthetic_urls(count)
     rows: list[MemoryRow] = []
     with tempfile.TemporaryDirectory(prefix="linkindex-bench-") as tmp:
-        try:
-            redis_server = RedisServer(tmp, args.redis_server, durable=False).start()
-        except (RedisNotFound, RuntimeError) as exc:
-            console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        redis_server = start_redis(tmp, args.redis_server, console)
+        if redis_server is None:
             return 2
         try:
             client = redis_server.client()
