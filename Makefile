@@ -22,10 +22,10 @@ test: $(BIN)/linkindex
 	$(BIN)/pytest -q
 
 bench: $(BIN)/linkindex
-	$(BIN)/linkindex bench extract
-	$(BIN)/linkindex bench crawl
-	$(BIN)/linkindex bench distributed
-	$(BIN)/linkindex bench redis-memory
+	$(BIN)/python -m bench extract
+	$(BIN)/python -m bench crawl
+	$(BIN)/python -m bench distributed
+	$(BIN)/python -m bench redis-memory
 
 clean:
 	rm -rf $(VENV) $(DEMO_DATA)

@@ -31,10 +31,10 @@ from datetime import datetime
 from decimal import Decimal
 from importlib import resources
 import json
-import re
 import math
 import os
 from pathlib import Path
+import re
 import sys
 
 import duckdb

@@ -45,15 +45,15 @@ directories, and ``*.paths``/``*.txt`` listings such as Common Crawl's
 from __future__ import annotations
 
 import collections
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
 import email.utils
 import glob
 import gzip
 import os
 import re
 import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from fastwarc.warc import ArchiveIterator as FastArchiveIterator
 from warcio.archiveiterator import ArchiveIterator as WarcioArchiveIterator

@@ -1,4 +1,4 @@
-"""The virtual multi-host site of the tests: ``linkindex.localsite``, plus a fixture.
+"""The virtual multi-host site of the tests: ``tests/support/localsite.py``, plus a fixture.
 
 ``command_env(proxy)`` is the environment to run the project's commands
 with, pointed at the site; ``site_server`` serves sites until a test ends.
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from linkindex.localsite import (  # noqa: F401 (the tests' names for them)
+from tests.support.localsite import (  # noqa: F401 (the tests' names for them)
     BROKEN,
     HTML,
     NOT_FOUND,

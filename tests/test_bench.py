@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from linkindex.redisproc import redis_server_binary
-from sites import command_env
+from tests.support.redisproc import redis_server_binary
+from sites import ROOT, command_env
 
 needs_redis = pytest.mark.skipif(
     redis_server_binary() is None,
@@ -16,7 +16,8 @@ needs_redis = pytest.mark.skipif(
 
 def bench(*args, timeout=120):
     done = subprocess.run(
-        [sys.executable, "-m", "linkindex.cli", "bench", *map(str, args)],
+        [sys.executable, "-m", "bench", *map(str, args)],
+        cwd=ROOT,
         env=command_env(),
         capture_output=True,
         text=True,
@@ -55,7 +56,8 @@ def test_bench_redis_memory():
 
 def test_bench_refuses_bad_worker_counts():
     done = subprocess.run(
-        [sys.executable, "-m", "linkindex.cli", "bench", "distributed", "--workers", "one,two"],
+        [sys.executable, "-m", "bench", "distributed", "--workers", "one,two"],
+        cwd=ROOT,
         env=command_env(),
         capture_output=True,
         text=True,

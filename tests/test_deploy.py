@@ -28,7 +28,8 @@ import tomllib
 import pytest
 import yaml
 
-from linkindex.cli import DEFAULT_DATA_DIR, build_parser
+from linkindex.cli import build_parser
+from linkindex.commands.common import DEFAULT_DATA_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

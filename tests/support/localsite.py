@@ -19,7 +19,7 @@ exactly what was fetched, how often, and when. ``proxy_env(proxy)`` is the
 environment to run a crawler process with, pointed at the site.
 
 The tests crawl hand-written sites and small ``generated_site`` ones; the
-benchmarks (``linkindex bench crawl``, ``bench distributed``) crawl large
+benchmarks (``python -m bench crawl``, ``bench distributed``) crawl large
 ``generated_site`` ones with pages the size of real pages.
 """
 

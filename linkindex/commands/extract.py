@@ -1,0 +1,74 @@
+"""``linkindex extract``: link and page records from WARC/ARC files (here, or queued in Redis)."""
+
+from rich.console import Console
+
+from linkindex.commands.common import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    add_crawl_id,
+    add_data,
+    add_redis,
+    connect_redis,
+    error,
+    print_summary,
+)
+
+HELP = "extract link and page records from WARC/ARC files"
+DESCRIPTION = (
+    "Read WARC/ARC files (gzipped or not, globs, or a text file listing "
+    "paths such as Common Crawl's warc.paths) and write link and page records as Parquet."
+)
+
+
+def add_arguments(parser):
+    parser.add_argument("inputs", nargs="+", metavar="FILE_OR_GLOB")
+    add_data(parser)
+    add_crawl_id(parser)
+    parser.add_argument(
+        "--workers", type=int, default=None, help="processes (default: one per core, at most one per file)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_redis(parser, required=False)
+
+
+def run(args, console: Console) -> int:
+    from linkindex.extract import run_extract
+    from linkindex.warc import WarcReadError, expand_inputs
+    from pipelines.parquet import OutputError
+
+    if args.redis:
+        from linkindex.cluster import enqueue_files
+
+        try:
+            paths = expand_inputs(args.inputs)
+        except WarcReadError as exc:
+            error(f"{exc}")
+            return EXIT_USAGE
+        server = connect_redis(args)
+        if server is None:
+            return EXIT_USAGE
+        added = enqueue_files(server, args.crawl_id, paths)
+        console.print(
+            f"crawl {args.crawl_id}: {added} WARC file(s) queued ({len(paths) - added} already queued); "
+            "run `linkindex extract-worker` to process them"
+        )
+        return EXIT_OK
+
+    try:
+        totals, results = run_extract(
+            args.inputs,
+            args.data,
+            args.crawl_id,
+            workers=args.workers,
+            show_progress=not args.no_progress and console.is_terminal,
+            console=console,
+        )
+    except (WarcReadError, OutputError) as exc:
+        error(f"{exc}")
+        return EXIT_USAGE
+    print_summary(console, totals, title=f"extract → {args.data} (crawl {args.crawl_id})")
+    failed = [r for r in results if r.error]
+    for result in failed:
+        console.print(f"[yellow]file failed:[/] {result.path}: {result.error}")
+    return EXIT_PARTIAL if failed else EXIT_OK
