@@ -1,0 +1,219 @@
+"""PageRank over the link graph, by a fixed and documented algorithm anyone can reproduce.
+
+The graph comes from a DuckDB connection as two queries: the nodes (one
+column ``node``) and the edges (columns ``src`` and ``dst``). DuckDB numbers
+the nodes (0..n-1, in node order, so the result does not depend on the order
+rows arrive in) and hands the distinct edges over as integer arrays; the
+iteration is a sparse matrix-vector product (scipy.sparse), never a Python
+loop over edges.
+
+The algorithm (``pagerank``):
+
+- every node splits its rank equally among the distinct nodes it links to;
+  an edge from a node to itself is left out, and so is an edge whose ends
+  are not among the nodes;
+- damping 0.85: each step keeps 85 % of the rank flowing along edges and
+  spreads 15 % uniformly over all nodes;
+- the rank of nodes without outgoing edges (dangling nodes) is spread
+  uniformly over all nodes;
+- start from the uniform vector and iterate until the L1 change of a step is
+  below 1e-10; the result sums to 1.
+
+This is PageRank as in Brin and Page, and what ``networkx.pagerank`` computes
+on an unweighted graph with its default dangling rule.
+
+``authority`` puts ranks on a 0-100 scale: ``100 * ln(p / p0) / ln(max / p0)``
+rounded to one decimal, where p0 is the smallest rank in the graph (that of a
+node nothing links to). A node without inbound edges is 0, the strongest is
+100, and each step of the scale is a constant factor of rank.
+"""
+
+from dataclasses import dataclass
+import time
+
+import numpy as np
+import pyarrow as pa
+
+DAMPING = 0.85
+#: The iteration stops once the L1 norm of a step's change is below this.
+TOLERANCE = 1e-10
+#: A bound that the iteration never reaches on a real graph (it converges as
+#: 0.85^k: about 150 steps), so a bug cannot loop forever.
+MAX_ITERATIONS = 1000
+
+
+class AuthorityError(Exception):
+    """The graph cannot be ranked (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A graph as two queries over a DuckDB connection, and where its ranks go.
+
+    ``nodes`` returns a column ``node`` (repeats are fine); ``edges`` returns
+    ``src`` and ``dst`` (repeats are fine: each distinct pair is one edge).
+    The ranks are written to the table ``table`` with columns ``node`` (the
+    type of the nodes query) and ``pagerank`` (double).
+    """
+
+    table: str
+    nodes: str
+    edges: str
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """What ranking one graph took."""
+
+    table: str
+    nodes: int
+    edges: int
+    iterations: int
+    change: float  # L1 change of the last step
+    seconds_numbering: float  # DuckDB: node ids, distinct edges as integer arrays
+    seconds_iterating: float  # the matrix and the power iteration
+    seconds_writing: float  # ranks back into DuckDB
+
+
+def link_matrix(n: int, src: np.ndarray, dst: np.ndarray):
+    """The n x n CSR matrix with a 1 at (dst, src) for each distinct edge src -> dst, self-loops left out.
+
+    In canonical form (each row's columns sorted, no repeats), whatever order
+    the edges come in: sums over a row always run in the same order, so the
+    ranks are the same to the last bit from one build to the next.
+    """
+    from scipy import sparse
+
+    keep = src != dst
+    if not keep.all():
+        src, dst = src[keep], dst[keep]
+    # Row v holds the nodes linking to v: rank flows from src to dst.
+    matrix = sparse.csr_matrix((np.ones(len(src)), (dst, src)), shape=(n, n))
+    matrix.sum_duplicates()  # sorts each row's columns and merges repeats
+    matrix.data[:] = 1.0
+    return matrix
+
+
+def pagerank(
+    n: int,
+    src: np.ndarray,
+    dst: np.ndarray,
+    damping: float = DAMPING,
+    tolerance: float = TOLERANCE,
+    max_iterations: int = MAX_ITERATIONS,
+) -> tuple[np.ndarray, int, int, float]:
+    """PageRank of the graph of ``n`` nodes and edges ``src[i] -> dst[i]`` (node numbers 0..n-1).
+
+    Repeated edges count once and self-loops are left out. Returns (ranks,
+    distinct edges, iterations, L1 change of the last step).
+    """
+    if n == 0:
+        return np.zeros(0), 0, 0, 0.0
+    matrix = link_matrix(n, np.asarray(src), np.asarray(dst))
+    out_degree = np.bincount(matrix.indices, minlength=n)
+    dangling = out_degree == 0
+    share = np.divide(1.0, out_degree, out=np.zeros(n), where=~dangling)
+    dangling_nodes = np.flatnonzero(dangling)
+
+    x = np.full(n, 1.0 / n)
+    change = np.inf
+    iterations = 0
+    while iterations < max_iterations:
+        iterations += 1
+        spread = (damping * x[dangling_nodes].sum() + (1.0 - damping)) / n
+        following = matrix @ (x * share)
+        following *= damping
+        following += spread
+        change = float(np.abs(following - x).sum())
+        x = following
+        if change < tolerance:
+            break
+    else:
+        raise AuthorityError(f"PageRank did not converge in {max_iterations} steps (last change {change:.3g})")
+    return x / x.sum(), matrix.nnz, iterations, change
+
+
+def authority(ranks: np.ndarray) -> np.ndarray:
+    """Ranks on the 0-100 scale: ``100 * ln(p / p0) / ln(max / p0)``, one decimal; p0 the smallest rank.
+
+    When every rank is equal (a graph without edges) every node is 0.
+    """
+    if len(ranks) == 0:
+        return np.zeros(0)
+    floor, top = ranks.min(), ranks.max()
+    if top <= floor:
+        return np.zeros(len(ranks))
+    return np.round(100.0 * np.log(ranks / floor) / np.log(top / floor), 1)
+
+
+# Nodes are numbered in the order of a 64-bit hash of their value, and edges
+# find their ends by that hash: joining on integers is about twice as fast as
+# on URLs. Should two nodes share a hash (about one chance in 40 at a billion
+# nodes), numbering falls back to the node values themselves.
+DISTINCT_NODES = """
+create or replace temp table _rank_nodes as
+select node, hash(node) as node_hash
+from (select distinct node from ({nodes}) where node is not null)
+"""
+
+HASHES_UNIQUE = "select count(distinct node_hash) = count(*) from _rank_nodes"
+
+NUMBER_NODES = """
+create or replace temp table _rank_nodes as
+select node, node_hash, (row_number() over (order by {order}) - 1)::{id_type} as id
+from _rank_nodes
+"""
+
+NUMBER_EDGES_BY_HASH = """
+select source.id as src, target.id as dst
+from ({edges}) as edge
+join _rank_nodes as source on source.node_hash = hash(edge.src)
+join _rank_nodes as target on target.node_hash = hash(edge.dst)
+where source.id <> target.id
+"""
+
+NUMBER_EDGES_BY_VALUE = """
+select source.id as src, target.id as dst
+from ({edges}) as edge
+join _rank_nodes as source on source.node = edge.src
+join _rank_nodes as target on target.node = edge.dst
+where source.id <> target.id
+"""
+
+WRITE_RANKS = """
+create or replace temp table {table} as
+select _rank_nodes.node, _rank_values.pagerank
+from _rank_nodes
+join _rank_values using (id)
+order by _rank_nodes.node
+"""
+
+
+def rank_graph(con, graph: Graph, damping: float = DAMPING, tolerance: float = TOLERANCE) -> Ranking:
+    """Rank ``graph`` on the DuckDB connection ``con``; write the temporary table ``graph.table``."""
+    started = time.perf_counter()
+    con.execute(DISTINCT_NODES.format(nodes=graph.nodes))
+    n = con.execute("select count(*) from _rank_nodes").fetchall()[0][0]
+    by_hash = con.execute(HASHES_UNIQUE).fetchall()[0][0] in (True, None)
+    id_type = "int32" if n <= np.iinfo(np.int32).max else "int64"
+    con.execute(NUMBER_NODES.format(order="node_hash" if by_hash else "node", id_type=id_type))
+    number_edges = NUMBER_EDGES_BY_HASH if by_hash else NUMBER_EDGES_BY_VALUE
+    arrays = con.execute(number_edges.format(edges=graph.edges)).fetchnumpy()
+    src, dst = np.asarray(arrays["src"]), np.asarray(arrays["dst"])
+    del arrays
+    numbered = time.perf_counter()
+    ranks, edges, iterations, change = pagerank(n, src, dst, damping, tolerance)
+    del src, dst
+    iterated = time.perf_counter()
+    ids = pa.array(np.arange(n), pa.int32() if id_type == "int32" else pa.int64())
+    con.register("_rank_values_arrow", pa.table({"id": ids, "pagerank": ranks}))
+    try:
+        con.execute("create or replace temp table _rank_values as select * from _rank_values_arrow")
+    finally:
+        con.unregister("_rank_values_arrow")
+    con.execute(WRITE_RANKS.format(table=graph.table))
+    con.execute("drop table _rank_values; drop table _rank_nodes")
+    written = time.perf_counter()
+    return Ranking(
+        graph.table, n, edges, iterations, change, numbered - started, iterated - numbered, written - iterated
+    )
