@@ -260,3 +260,33 @@ def export_text(stored: DisavowFile, target: str, chosen: list[Selection], crite
             lines.append(f"# {' '.join(selection.reason.split())}")
             lines.append(f"{DOMAIN_PREFIX}{selection.domain}")
     return "".join(f"{line}\n" for line in lines), len(added)
+
+
+SELECT_SQL = """
+with flagged as (
+    select
+        referring_domain,
+        list(flag order by flag) as flags,
+        string_agg(flag || ': ' || reason, '; ' order by flag) as reasons
+    from referring_domain_flags
+    where target_domain = $target
+    group by referring_domain
+)
+select risk.referring_domain, risk.risk, risk.why, flagged.reasons
+from referring_domain_risk as risk
+join flagged using (referring_domain)
+where risk.target_domain = $target
+    and (list_position($levels, risk.risk) >= $min_level or list_has_any(flagged.flags, $flags))
+order by list_position($levels, risk.risk) desc, risk.referring_domain
+"""
+
+
+def select_domains(con, target: str, risk: str | None, flags: list[str]) -> list[Selection]:
+    """The referring domains of ``target`` at or above ``risk`` or with any of ``flags``, with their reasons."""
+    from linkindex.quality import RISK_LEVELS
+
+    min_level = RISK_LEVELS.index(risk) + 1 if risk else len(RISK_LEVELS) + 1
+    rows = con.execute(
+        SELECT_SQL, {"target": target, "levels": list(RISK_LEVELS), "min_level": min_level, "flags": flags}
+    ).fetchall()
+    return [Selection(domain, f"risk {level} ({why}): {reasons}") for domain, level, why, reasons in rows]
