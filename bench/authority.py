@@ -74,7 +74,8 @@ def _rank_child(path: str, threads: int, memory_limit: str, pipe) -> None:
             con,
             Graph(
                 "graph_ranks",
-                "select node from graph_nodes union all select src from graph_edges union all select dst from graph_edges",
+                "select node from graph_nodes union all select src from graph_edges "
+                "union all select dst from graph_edges",
                 "select src, dst from graph_edges",
             ),
         )

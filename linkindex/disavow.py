@@ -94,7 +94,7 @@ def parse_line(line: str) -> tuple[Entry | None, str | None]:
         return None, None
     if text[: len(DOMAIN_PREFIX)].lower() == DOMAIN_PREFIX:
         if not text.startswith(DOMAIN_PREFIX):
-            return None, f"write the prefix in lowercase: {DOMAIN_PREFIX}{text[len(DOMAIN_PREFIX):]}"
+            return None, f"write the prefix in lowercase: {DOMAIN_PREFIX}{text[len(DOMAIN_PREFIX) :]}"
         host = _host(text[len(DOMAIN_PREFIX) :].strip())
         if host is None:
             return None, "domain: must be followed by a domain name alone (domain:example.com), no scheme or path"

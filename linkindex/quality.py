@@ -119,7 +119,11 @@ def quality_settings(overrides: dict[str, str] | None = None) -> dict[str, float
             except ValueError:
                 raise SettingError(f"{threshold.setting}={text}: not a {threshold.kind.__name__}") from None
             if value < threshold.minimum or (threshold.maximum is not None and value > threshold.maximum):
-                bounds = f"{threshold.minimum}..{threshold.maximum}" if threshold.maximum is not None else f">= {threshold.minimum}"
+                bounds = (
+                    f"{threshold.minimum}..{threshold.maximum}"
+                    if threshold.maximum is not None
+                    else f">= {threshold.minimum}"
+                )
                 raise SettingError(f"{threshold.setting}={text}: must be {bounds}")
         values[threshold.column] = value
     if overrides:
@@ -212,7 +216,9 @@ def load_server_networks(con, addresses_sql: str, table: str = "_server_networks
     """
     import pyarrow as pa
 
-    rows = con.execute(f"select distinct domain, ip_address from ({addresses_sql}) where ip_address is not null").fetchall()
+    rows = con.execute(
+        f"select distinct domain, ip_address from ({addresses_sql}) where ip_address is not null"
+    ).fetchall()
     pairs = sorted({(domain, network) for domain, address in rows if (network := network_of(address)) is not None})
     _table(
         con,

@@ -96,8 +96,12 @@ def test_rank_graph_numbers_by_value_when_two_nodes_share_a_hash(monkeypatch):
     # Every node hashed alike: the hash cannot number them, the values must.
     monkeypatch.setattr(module, "DISTINCT_NODES", module.DISTINCT_NODES.replace("hash(node)", "0::ubigint"))
     con = duckdb.connect()
-    con.execute("create table links as select * from (values ('a', 'b'), ('b', 'c'), ('c', 'a'), ('a', 'c')) v(src, dst)")
-    rank_graph(con, Graph("ranks", "select src as node from links union all select dst from links", "select * from links"))
+    con.execute(
+        "create table links as select * from (values ('a', 'b'), ('b', 'c'), ('c', 'a'), ('a', 'c')) v(src, dst)"
+    )
+    rank_graph(
+        con, Graph("ranks", "select src as node from links union all select dst from links", "select * from links")
+    )
     got = dict(con.execute("select node, pagerank from ranks").fetchall())
     expected = networkx_ranks("abc", [("a", "b"), ("b", "c"), ("c", "a"), ("a", "c")])
     assert max(abs(got[node] - expected[node]) for node in "abc") < 1e-9
@@ -110,6 +114,8 @@ def test_rank_graph_is_the_same_to_the_last_bit_whatever_the_edge_order():
         con = duckdb.connect()
         con.execute("create table links (src integer, dst integer)")
         con.executemany("insert into links values (?, ?)", order)
-        rank_graph(con, Graph("ranks", "select src as node from links union all select dst from links", "select * from links"))
+        rank_graph(
+            con, Graph("ranks", "select src as node from links union all select dst from links", "select * from links")
+        )
         results.append(con.execute("select node, pagerank from ranks").fetchall())
     assert results[0] == results[1]

@@ -69,9 +69,10 @@ def test_generic_phrases_are_read_from_the_data_file(con):
     assert "click here" in phrases and "weiterlesen" in phrases and "czytaj więcej" in phrases
     assert not any(p.startswith("#") for p in phrases)
     count = con.execute("select count(*) from generic_anchors").fetchall()[0][0]
-    assert count == con.execute(
-        "select count(distinct anchor_words(p)) from unnest($1) as t(p)", [phrases]
-    ).fetchall()[0][0]
+    assert (
+        count
+        == con.execute("select count(distinct anchor_words(p)) from unnest($1) as t(p)", [phrases]).fetchall()[0][0]
+    )
 
 
 def test_settings_default_and_override():
