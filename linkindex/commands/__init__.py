@@ -14,6 +14,8 @@ COMMANDS = {
     "build": "linkindex.commands.build",
     "report": "linkindex.commands.report",
     "query": "linkindex.commands.query",
+    "crawls": "linkindex.commands.crawls",
+    "intersect": "linkindex.commands.intersect",
     "disavow": "linkindex.commands.disavow",
     "seed": "linkindex.commands.seed",
     "worker": "linkindex.commands.worker",
