@@ -43,7 +43,7 @@ HOSTS = (SHOP, SHOP_BLOG, NEWS, BLOGGER, DIRECTORY, SEEDS, RIVAL, FORUM, PARTNER
 #: One seed per registered domain (a seed's scope is its registered domain, subdomains included).
 SEEDS_URLS = tuple(f"http://{host}/" for host in HOSTS if host != SHOP_BLOG)
 #: Sites the directory lists: linked to, never crawled.
-NURSERIES = tuple(f"www.nursery{number:03d}.com" for number in range(150))
+NURSERIES = tuple(f"www.nursery{number:03d}.com" for number in range(210))
 REGIONS = ("header", "nav", "main", "aside", "footer", "body")
 PRODUCTS = 40
 ARTICLES = 40

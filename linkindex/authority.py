@@ -22,10 +22,11 @@ The algorithm (``pagerank``):
 This is PageRank as in Brin and Page, and what ``networkx.pagerank`` computes
 on an unweighted graph with its default dangling rule.
 
-``authority`` puts ranks on a 0-100 scale: ``100 * ln(p / p0) / ln(max / p0)``
-rounded to one decimal, where p0 is the smallest rank in the graph (that of a
-node nothing links to). A node without inbound edges is 0, the strongest is
-100, and each step of the scale is a constant factor of rank.
+The two graphs of the index (``DOMAIN_GRAPH``, ``PAGE_GRAPH``) are built
+from ``current_links``, the latest fetch of every page across all crawls;
+``queries/domain_authority.sql`` and ``queries/page_authority.sql`` put their
+ranks on the 0-100 authority scale: ``100 * ln(p / p0) / ln(max / p0)``, one
+decimal, where p0 is the smallest rank (that of a node nothing links to).
 """
 
 from dataclasses import dataclass
@@ -59,6 +60,24 @@ class Graph:
     table: str
     nodes: str
     edges: str
+
+
+#: Registered domains: every src_domain and dst_domain of the current link
+#: graph (internal and nofollow links included), linked u -> v when u has a
+#: followed link to another domain v (neither rel nor page-level nofollow).
+DOMAIN_GRAPH = Graph(
+    "_domain_pagerank",
+    "select src_domain as node from current_links union all select dst_domain from current_links",
+    "select src_domain as src, dst_domain as dst from current_links "
+    "where not internal and nofollow_occurrences < occurrences",
+)
+#: URLs: every src_url and dst_url of the current link graph, linked when
+#: the page has a followed link to the URL (internal links count).
+PAGE_GRAPH = Graph(
+    "_page_pagerank",
+    "select src_url as node from current_links union all select dst_url from current_links",
+    "select src_url as src, dst_url as dst from current_links where nofollow_occurrences < occurrences",
+)
 
 
 @dataclass(frozen=True)
@@ -131,19 +150,6 @@ def pagerank(
     else:
         raise AuthorityError(f"PageRank did not converge in {max_iterations} steps (last change {change:.3g})")
     return x / x.sum(), matrix.nnz, iterations, change
-
-
-def authority(ranks: np.ndarray) -> np.ndarray:
-    """Ranks on the 0-100 scale: ``100 * ln(p / p0) / ln(max / p0)``, one decimal; p0 the smallest rank.
-
-    When every rank is equal (a graph without edges) every node is 0.
-    """
-    if len(ranks) == 0:
-        return np.zeros(0)
-    floor, top = ranks.min(), ranks.max()
-    if top <= floor:
-        return np.zeros(len(ranks))
-    return np.round(100.0 * np.log(ranks / floor) / np.log(top / floor), 1)
 
 
 # Nodes are numbered in the order of a 64-bit hash of their value, and edges
