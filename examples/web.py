@@ -1,12 +1,13 @@
 """A small made-up web in two versions, a few weeks apart, for the tests and the demo.
 
-Twelve hosts with real public-suffix shapes (``.co.uk``, ``.com.au``,
-``.org.uk``, a ``blogspot.com`` blog, which the Public Suffix List's private
+Thirteen hosts with real public-suffix shapes (``.co.uk``, ``.com.au``,
+``.org.uk``, ``.org.nz``, a ``blogspot.com`` blog, which the Public Suffix List's private
 section makes a registered domain of its own) link to a garden shop,
 ``example-shop.co.uk``, and to two of its competitors: editorial links in
 articles, footer and sidebar links, nofollow, ugc and sponsored links, an
 image link, a link directory, a forum, redirects, pages that answer 404, a
-robots.txt rule and a noindex page: about 200 pages.
+robots.txt rule and a noindex page: about 200 pages. One site links to the
+competitors and not to the shop: a link gap.
 
 ``V1`` is the web as a first crawl finds it; ``V2`` is the same web weeks
 later (``CHANGES`` says what changed). Both are plain data: ``site(version)``
@@ -37,9 +38,10 @@ PARTNER = "www.partner-tools.com"
 DEALS = "www.deals-weekly.co.uk"
 CLUB = "www.garden-club.org.uk"
 MAGAZINE = "www.old-magazine.com"
+HERBS = "www.herb-society.org.nz"
 
 #: The crawled hosts, in the order of the seeds.
-HOSTS = (SHOP, SHOP_BLOG, NEWS, BLOGGER, DIRECTORY, SEEDS, RIVAL, FORUM, PARTNER, DEALS, CLUB, MAGAZINE)
+HOSTS = (SHOP, SHOP_BLOG, NEWS, BLOGGER, DIRECTORY, SEEDS, RIVAL, FORUM, PARTNER, DEALS, CLUB, MAGAZINE, HERBS)
 #: One seed per registered domain (a seed's scope is its registered domain, subdomains included).
 SEEDS_URLS = tuple(f"http://{host}/" for host in HOSTS if host != SHOP_BLOG)
 #: Sites the directory lists: linked to, never crawled.
@@ -301,6 +303,21 @@ def _magazine() -> dict:
     return pages
 
 
+def _herbs() -> dict:
+    pages = {"/": Page("Herb Society", tuple(A(f"/notes/{n}", f"Note {n}") for n in range(1, 5)))}
+    for n in range(1, 5):
+        pages[f"/notes/{n}"] = Page(f"Note {n}", (A("/", "Herb Society", region="nav"),))
+    pages["/notes/2"] = Page(
+        "Where to buy seeds",
+        (
+            A("/", "Herb Society", region="nav"),
+            A(f"http://{SEEDS}/", "a German seed merchant"),
+            A(f"http://{RIVAL}/", "a French nursery", rel="nofollow"),
+        ),
+    )
+    return pages
+
+
 def _v1() -> Web:
     return {
         SHOP: _shop(),
@@ -315,6 +332,7 @@ def _v1() -> Web:
         DEALS: _deals(),
         CLUB: _club(),
         MAGAZINE: _magazine(),
+        HERBS: _herbs(),
     }
 
 

@@ -49,17 +49,40 @@ from linkindex.schema import SCHEMA_VERSION, SCHEMA_VERSION_KEY
 INDEX_FILE = "index.duckdb"
 #: The record files of a table; skips the hidden ``.part-*.parquet.tmp`` being written.
 RECORD_GLOB = "*/part-*.parquet"
-#: Tables in build order: each may read the views and the tables before it.
+#: Tables in build order: each may read the views, the facts and the tables before it.
 TABLES = (
     "page_status",
+    "disavow_entries",
+    "inbound_links",
     "referring_domains",
     "anchor_distribution",
-    "inbound_links",
     "target_pages",
     "link_breakdown",
     "domain_summary",
+    "link_changes",
+    "referring_domain_changes",
+    "domain_history",
+    "domain_authority",
+    "page_authority",
+    "referring_domain_flags",
+    "referring_domain_risk",
+    "domain_flags",
+    "broken_backlinks",
 )
 VIEWS = ("links_all", "links", "pages_all", "pages")
+#: Macros of queries/macros/ created before the tables (with the reference
+#: tables of linkindex.quality between anchor_words and anchor_class, which
+#: read them), and after them (the table macros, which read tables).
+MACROS_BEFORE = ("fetch_state", "anchor_words", "anchor_class")
+MACROS_AFTER = ("link_intersect",)
+#: The server address of every URL's latest fetch, for the same_network flag.
+SERVER_ADDRESSES_SQL = """
+select fct_pages.domain, fct_pages.ip_address
+from page_status
+join fct_pages
+    on fct_pages.crawl_id = page_status.crawl_id
+    and fct_pages.url = page_status.url
+"""
 #: DuckDB would otherwise try to download extensions, and hang offline.
 DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 FORMATS = ("table", "csv", "json", "parquet")
@@ -117,6 +140,30 @@ class IndexBuildError(Exception):
 def table_sql(name: str) -> str:
     """The query of one table, as shipped in ``queries/<name>.sql``."""
     return resources.files("queries").joinpath(f"{name}.sql").read_text(encoding="utf-8")
+
+
+def macro_sql(name: str) -> str:
+    """The ``create macro`` statement of ``queries/macros/<name>.sql``."""
+    return resources.files("queries").joinpath("macros", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _python_inputs(data_dir: Path) -> dict:
+    """What Python computes for a table just before its query runs: table name -> function of a connection.
+
+    Each writes a temporary table the query reads: the disavow files
+    (_disavow_lines), the PageRank of the domain and page graphs
+    (_domain_pagerank, _page_pagerank), the server networks (_server_networks).
+    """
+    from linkindex.authority import DOMAIN_GRAPH, PAGE_GRAPH, rank_graph
+    from linkindex.disavow import load_entries
+    from linkindex.quality import load_server_networks
+
+    return {
+        "disavow_entries": lambda con: load_entries(con, data_dir),
+        "domain_authority": lambda con: rank_graph(con, DOMAIN_GRAPH),
+        "page_authority": lambda con: rank_graph(con, PAGE_GRAPH),
+        "referring_domain_flags": lambda con: load_server_networks(con, SERVER_ADDRESSES_SQL),
+    }
 
 
 def record_files(data_dir: str | Path, table: str) -> list[Path]:
@@ -193,22 +240,99 @@ def _clear_stale(path: Path) -> None:
     _remove_database(path)
 
 
-def _create(con: duckdb.DuckDBPyConnection, sources: dict) -> dict[str, int]:
+def _create(con: duckdb.DuckDBPyConnection, sources: dict, data_dir: Path, settings: dict | None) -> dict[str, int]:
     """Create the views and tables on ``con``; return their row counts."""
+    from linkindex.quality import create_reference_tables
+
     for source in sources.values():
         _check_schema_version(con, source)
     con.execute(VIEWS_SQL.format(**{table: _sql_literal(source) for table, source in sources.items()}))
+    _create_facts(con)
+    for name in MACROS_BEFORE:
+        if name == "anchor_class":
+            create_reference_tables(con, settings)
+        con.execute(macro_sql(name))
+    inputs = _python_inputs(data_dir)
     counts = {}
     for name in VIEWS + TABLES:
+        if name in inputs:
+            inputs[name](con)
         if name in TABLES:
             con.execute(f"create or replace table {name} as\n{table_sql(name)}")
         counts[name] = con.execute(f"select count(*) from {name}").fetchall()[0][0]
+    for name in MACROS_AFTER:
+        con.execute(macro_sql(name))
     con.execute("checkpoint")
     return counts
 
 
-def build(data_dir: str | Path) -> dict[str, int]:
-    """Build ``DIR/index.duckdb`` from the Parquet records; return the row count of each view and table."""
+# Until the per-crawl facts of the layered build are in: the same relations over the views.
+_FACTS_SQL = """
+create or replace table fct_pages as
+select
+    crawl_id, url, fetched_at, status, final_url, content_type, title, error, noindex, ip_address, links_out,
+    page_nofollow, _url_host(url) as host, _host_domain(_url_host(url)) as domain
+from pages_all
+qualify row_number() over (
+    partition by crawl_id, url
+    order by coalesce(error, '') not in ('revisit', 'dns', 'timeout', 'connection', 'download_error') desc,
+        fetched_at desc, pages_all
+) = 1;
+
+create or replace table fct_links as
+select
+    crawl_id, any_value(fetched_at) as fetched_at, src_url, any_value(src_host) as src_host,
+    any_value(src_domain) as src_domain, dst_url, any_value(dst_host) as dst_host, any_value(dst_domain) as dst_domain,
+    anchor_text, kind, any_value(internal) as internal, count(*) as occurrences,
+    count(*) filter (where nofollow) as nofollow_occurrences,
+    count(*) filter (where ugc) as ugc_occurrences,
+    count(*) filter (where sponsored) as sponsored_occurrences,
+    bool_and(page_nofollow) as page_nofollow,
+    min({'position': position, 'placement': placement}).placement as placement,
+    min(position) as position
+from links
+group by crawl_id, src_url, dst_url, anchor_text, kind;
+
+create or replace table crawls as
+select
+    crawl_id, min(fetched_at) as started, max(fetched_at) as finished, count(*) as pages,
+    (select count(*) from fct_links where fct_links.crawl_id = fct_pages.crawl_id) as links,
+    count(distinct domain) as domains,
+    row_number() over (order by min(fetched_at), crawl_id) as crawl_seq
+from fct_pages
+group by crawl_id;
+
+create or replace table current_links as
+select fct_links.*
+from fct_links
+semi join (
+    select crawl_id, url
+    from fct_pages
+    qualify row_number() over (partition by url order by fetched_at desc, crawl_id desc) = 1
+) as latest
+    on latest.crawl_id = fct_links.crawl_id
+    and latest.url = fct_links.src_url;
+"""
+
+
+def _create_facts(con) -> None:
+    from crawler.urls import host_domain, parse_web_url
+
+    def url_host(url):
+        parsed = parse_web_url(url)
+        return parsed[1] if parsed else None
+
+    con.create_function("_url_host", url_host, ["VARCHAR"], "VARCHAR", side_effects=False)
+    con.create_function("_host_domain", host_domain, ["VARCHAR"], "VARCHAR", side_effects=False)
+    con.execute(_FACTS_SQL)
+
+
+def build(data_dir: str | Path, settings: dict[str, str] | None = None) -> dict[str, int]:
+    """Build ``DIR/index.duckdb`` from the Parquet records; return the row count of each view and table.
+
+    ``settings``: LINK_QUALITY_* thresholds (name -> value as text) in place
+    of their defaults (``crawler/defaults.py``).
+    """
     if "://" in str(data_dir) and not str(data_dir).startswith("file://"):
         # DuckDB reads object stores only through its httpfs extension,
         # which is not built in (and is not downloaded at run time).
@@ -226,13 +350,19 @@ def build(data_dir: str | Path) -> dict[str, int]:
             )
         sources[table] = _source(data_dir, table, files)
 
+    from linkindex.quality import SettingError, quality_settings
+
+    try:
+        quality_settings(settings)
+    except SettingError as exc:
+        raise IndexBuildError(str(exc)) from None
     final = data_dir / INDEX_FILE
     tmp = data_dir / f"{INDEX_FILE}.tmp"
     _clear_stale(tmp)
     built = False
     try:
         with connect(tmp) as con:
-            counts = _create(con, sources)
+            counts = _create(con, sources, data_dir, settings)
         built = True
     except duckdb.Error as exc:
         raise IndexBuildError(f"building the index of {data_dir} failed: {exc}") from exc

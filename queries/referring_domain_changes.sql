@@ -83,11 +83,11 @@ running as (
 
     select
         *,
-        sum(new_backlinks - lost_backlinks) over (
+        (sum(new_backlinks - lost_backlinks) over (
             partition by target_domain, referring_domain
             order by crawl_seq
             rows between unbounded preceding and current row
-        ) as backlinks_after
+        ))::bigint as backlinks_after
     from (select * from baseline union all by name select * from changes)
 
 ),

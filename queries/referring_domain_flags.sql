@@ -5,8 +5,7 @@
 -- Columns:
 --   target_domain     varchar  registered domain linked to
 --   referring_domain  varchar  registered domain of the linking pages
---   flag              varchar  sitewide, boilerplate_only, reciprocal, paid_or_ugc_only, outbound_heavy,
---                              same_network or low_authority
+--   flag              varchar  the flag's name (below)
 --   reason            varchar  one line a person can check ("links from 21 of its 21 pages that answered 2xx ...")
 --
 -- Over the current link graph (current_links: the latest fetch of every
@@ -147,8 +146,8 @@ boilerplate_only as (
         referring_domain,
         'boilerplate_only' as flag,
         format(
-            'all {:d} backlinks in the {}, none in the main content or text',
-            placed,
+            '{} in the {}, none in the main content or text',
+            case when placed = 1 then 'its one backlink' else format('all {:d} backlinks', placed) end,
             array_to_string(placements, ', ')
         ) as reason
     from regions
