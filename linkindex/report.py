@@ -2,10 +2,15 @@
 
 Everything shown comes from the tables built by ``linkindex.index.build``
 (``domain_summary``, ``referring_domains``, ``anchor_distribution``,
-``target_pages``, ``link_breakdown``); the domain reaches SQL only as a
-bound parameter.
+``target_pages``, ``link_breakdown``; ``domain_authority``, ``domain_history``,
+``link_changes``, ``referring_domain_changes``, ``referring_domain_risk``,
+``referring_domain_flags``, ``domain_flags``, ``broken_backlinks``,
+``inbound_links``); the domain reaches SQL only as a bound parameter. Each
+section is one query (``*_SQL``), one function that runs it and one that
+prints it; ``--format json`` prints the returned dict instead.
 """
 
+import io
 from pathlib import Path
 
 import ada_url
@@ -56,6 +61,114 @@ order by dimension, backlinks desc, value
 
 COUNT_DOMAINS_SQL = "select count(*) from domain_summary"
 
+AUTHORITY_SQL = """
+select authority, rank, (select count(*) from domain_authority) as domains, pagerank, referring_domains, linked_domains
+from domain_authority
+where domain = $domain
+"""
+
+LATEST_CRAWLS_SQL = "select crawl_id, started from crawls order by crawl_seq desc limit 2"
+
+HISTORY_SQL = """
+select backlinks, dofollow_backlinks, referring_domains, new_backlinks, lost_backlinks, new_referring_domains,
+    lost_referring_domains
+from domain_history
+where target_domain = $domain and crawl_id = $crawl
+"""
+
+REASONS_SQL = """
+select event, reason, count(*) as backlinks
+from link_changes
+where crawl_id = $crawl and dst_domain = $domain and not internal
+group by event, reason
+order by event, backlinks desc, reason
+"""
+
+TOP_LOST_SQL = """
+select link_changes.src_url, link_changes.dst_url, link_changes.anchor_text, link_changes.reason,
+    domain_authority.authority
+from link_changes
+left join domain_authority on domain_authority.domain = link_changes.src_domain
+where link_changes.crawl_id = $crawl and link_changes.dst_domain = $domain and not link_changes.internal
+    and link_changes.event = 'lost'
+order by domain_authority.authority desc nulls last, link_changes.src_url, link_changes.dst_url,
+    link_changes.anchor_text
+limit $top
+"""
+
+DOMAIN_CHANGES_SQL = """
+select referring_domain, event, backlinks_before, backlinks_after, lost_reasons
+from referring_domain_changes
+where target_domain = $domain and crawl_id = $crawl
+order by event desc, referring_domain
+limit $top
+"""
+
+UNVERIFIED_SQL = """
+select count(*) as backlinks, count(distinct src_url) as pages, count(distinct src_domain) as referring_domains
+from current_links
+where dst_domain = $domain and not internal and crawl_id <> $crawl
+"""
+
+RISK_SQL = """
+select risk, count(*) as referring_domains
+from referring_domain_risk
+where target_domain = $domain
+group by risk
+"""
+
+TOP_RISK_SQL = """
+select risk.referring_domain, risk.risk, risk.flags, risk.backlinks, risk.why,
+    list(flags.flag || ': ' || flags.reason order by flags.flag) as reasons
+from referring_domain_risk as risk
+join referring_domain_flags as flags using (target_domain, referring_domain)
+where risk.target_domain = $domain
+group by risk.referring_domain, risk.risk, risk.flags, risk.backlinks, risk.why
+order by list_position(['low', 'medium', 'high'], risk.risk) desc, risk.backlinks desc, risk.referring_domain
+limit $top
+"""
+
+FLAG_COUNTS_SQL = """
+select flag, count(*) as referring_domains
+from referring_domain_flags
+where target_domain = $domain
+group by flag
+order by referring_domains desc, flag
+"""
+
+DOMAIN_FLAGS_SQL = "select flag, reason from domain_flags where target_domain = $domain order by flag"
+
+ANCHOR_CLASSES_SQL = """
+select anchor_class, sum(backlinks)::bigint as backlinks, count(*) as anchors
+from anchor_distribution
+where target_domain = $domain
+group by anchor_class
+order by backlinks desc, anchor_class
+"""
+
+BROKEN_SQL = """
+select dst_url, src_url, anchor_text, broken_url, broken_status, redirects, referring_domain_authority
+from broken_backlinks
+where target_domain = $domain
+order by referring_domain_authority desc nulls last, dst_url, src_url, anchor_text
+limit $top
+"""
+
+BROKEN_COUNT_SQL = """
+select count(*) as backlinks, count(distinct dst_url) as pages, count(distinct referring_domain) as referring_domains
+from broken_backlinks
+where target_domain = $domain
+"""
+
+DISAVOWED_SQL = """
+select
+    count(*) filter (where disavowed) as backlinks,
+    count(*) as of_backlinks,
+    count(distinct src_domain) filter (where disavowed) as referring_domains
+from inbound_links
+where dst_domain = $domain
+"""
+
 
 def normalize_domain(value: str) -> tuple[str, str]:
     """(host, registered domain) of a domain name or URL as a user types it.
@@ -79,18 +192,23 @@ def _rows(con, sql: str, params: dict) -> list[dict]:
     return con.sql(sql, params=params).to_arrow_table().to_pylist()
 
 
-def report(data_dir: str | Path, domain: str, top: int = 10, console: Console | None = None) -> dict:
-    """Print the backlink profile of ``domain``; return the numbers shown.
+def report(data_dir: str | Path, domain: str, top: int = 10, console: Console | None = None, show: bool = True) -> dict:
+    """Print the backlink profile of ``domain`` (unless ``show`` is false); return the numbers shown.
 
     The returned dict has ``domain`` (the registered domain reported on),
     ``host`` (what the user asked for, normalised), ``totals`` (the
     domain_summary row; only ``backlinks``: 0 when the domain has none),
     ``referring_domains``, ``anchors`` and ``pages`` (lists of row dicts,
-    best first), and ``rel``, ``kind`` and ``placement`` (backlinks by value).
+    best first), and ``rel``, ``kind`` and ``placement`` (backlinks by value);
+    then ``authority`` (the domain_authority row, or None), ``changes``
+    (since the previous crawl), ``unverified``, ``quality`` (risk, flags),
+    ``anchor_classes``, ``broken`` and ``disavowed``.
     """
     if top < 1:
         raise IndexBuildError(f"--top must be at least 1, not {top}")
     console = console or Console()
+    if not show:
+        console = Console(file=io.StringIO())
     host, target = normalize_domain(domain)
     result = {
         "domain": target,
@@ -102,6 +220,13 @@ def report(data_dir: str | Path, domain: str, top: int = 10, console: Console | 
         "rel": {},
         "kind": {},
         "placement": {},
+        "authority": None,
+        "changes": None,
+        "unverified": None,
+        "quality": None,
+        "anchor_classes": [],
+        "broken": None,
+        "disavowed": None,
     }
     con = open_index(data_dir)
     try:
@@ -126,6 +251,12 @@ def report(data_dir: str | Path, domain: str, top: int = 10, console: Console | 
         result["pages"] = _rows(con, PAGES_SQL, params)
         for row in _rows(con, BREAKDOWN_SQL, {"domain": target}):
             result[row["dimension"]][row["value"]] = row["backlinks"]
+        result["authority"] = _authority(con, params)
+        result["changes"], result["unverified"] = _changes(con, params)
+        result["quality"] = _quality(con, params)
+        result["anchor_classes"] = _rows(con, ANCHOR_CLASSES_SQL, {"domain": target})
+        result["broken"] = _broken(con, params)
+        result["disavowed"] = _rows(con, DISAVOWED_SQL, {"domain": target})[0]
     finally:
         con.close()
     result["rel"] = {
@@ -138,6 +269,52 @@ def report(data_dir: str | Path, domain: str, top: int = 10, console: Console | 
     return result
 
 
+def _authority(con, params: dict) -> dict | None:
+    rows = _rows(con, AUTHORITY_SQL, {"domain": params["domain"]})
+    return rows[0] if rows else None
+
+
+def _changes(con, params: dict) -> tuple[dict, dict]:
+    """(what changed in the latest crawl, backlinks it did not re-check)."""
+    crawls = _rows(con, LATEST_CRAWLS_SQL, {})
+    latest = crawls[0]["crawl_id"] if crawls else None
+    changes = {
+        "crawl_id": latest,
+        "previous_crawl_id": crawls[1]["crawl_id"] if len(crawls) > 1 else None,
+        "history": None,
+        "reasons": [],
+        "top_lost": [],
+        "referring_domains": [],
+    }
+    if latest is None:
+        return changes, {"crawl_id": None, "backlinks": 0, "pages": 0, "referring_domains": 0}
+    at_latest = {**params, "crawl": latest}
+    history = _rows(con, HISTORY_SQL, {"domain": params["domain"], "crawl": latest})
+    changes["history"] = history[0] if history else None
+    if changes["previous_crawl_id"] is not None:
+        changes["reasons"] = _rows(con, REASONS_SQL, {"domain": params["domain"], "crawl": latest})
+        changes["top_lost"] = _rows(con, TOP_LOST_SQL, at_latest)
+        changes["referring_domains"] = _rows(con, DOMAIN_CHANGES_SQL, at_latest)
+    unverified = {"crawl_id": latest, **_rows(con, UNVERIFIED_SQL, {"domain": params["domain"], "crawl": latest})[0]}
+    return changes, unverified
+
+
+def _quality(con, params: dict) -> dict:
+    risk = {row["risk"]: row["referring_domains"] for row in _rows(con, RISK_SQL, {"domain": params["domain"]})}
+    return {
+        "risk": {level: risk.get(level, 0) for level in ("high", "medium", "low")},
+        "top_risk": _rows(con, TOP_RISK_SQL, params),
+        "flags": {
+            row["flag"]: row["referring_domains"] for row in _rows(con, FLAG_COUNTS_SQL, {"domain": params["domain"]})
+        },
+        "domain_flags": _rows(con, DOMAIN_FLAGS_SQL, {"domain": params["domain"]}),
+    }
+
+
+def _broken(con, params: dict) -> dict:
+    return {**_rows(con, BROKEN_COUNT_SQL, {"domain": params["domain"]})[0], "top": _rows(con, BROKEN_SQL, params)}
+
+
 def _when(value) -> str:
     return value.strftime("%Y-%m-%d") if value is not None else ""
 
@@ -148,6 +325,14 @@ def _table(title: str, label: str, *numbers: str) -> Table:
     table.add_column(label, overflow="fold")
     for column in numbers:
         table.add_column(column, justify="right")
+    return table
+
+
+def _text_table(title: str, *columns: str, numbers: tuple[str, ...] = ()) -> Table:
+    """A table of text columns, and number columns (right-aligned) among them."""
+    table = Table(title=title, title_justify="left", title_style="bold", show_edge=False)
+    for column in columns:
+        table.add_column(column, justify="right" if column in numbers else "left", overflow="fold")
     return table
 
 
@@ -184,7 +369,11 @@ def _print(console: Console, result: dict) -> None:
 
     table = _table("Top anchors", "anchor text", "backlinks", "domains", "dofollow", "share")
     for row in result["anchors"]:
-        anchor = Text(display_text(row["anchor_text"], MAX_LABEL_CHARS)) if row["anchor_text"] else Text("(empty)", style="dim")
+        anchor = (
+            Text(display_text(row["anchor_text"], MAX_LABEL_CHARS))
+            if row["anchor_text"]
+            else Text("(empty)", style="dim")
+        )
         table.add_row(
             anchor,
             f"{row['backlinks']:,}",
@@ -219,6 +408,149 @@ def _print(console: Console, result: dict) -> None:
             padding=(0, 4),
         )
     )
+    console.print("[dim]A link with nofollow and ugc counts under both; dofollow is every link without nofollow.[/]")
+    _print_authority(console, result)
+    _print_changes(console, result)
+    _print_quality(console, result)
+    _print_anchor_classes(console, result)
+    _print_broken(console, result)
+    _print_disavowed(console, result)
+
+
+def _print_authority(console: Console, result: dict) -> None:
+    authority = result["authority"]
+    if authority is None:
+        return
     console.print(
-        "[dim]A link with nofollow and ugc counts under both; dofollow is every link without nofollow.[/]"
+        f"[bold]Authority[/] {authority['authority']:.1f} of 100, rank {authority['rank']:,} of "
+        f"{authority['domains']:,} domains; {authority['referring_domains']:,} referring domains link to it "
+        "with followed links",
+        soft_wrap=True,
     )
+
+
+def _print_changes(console: Console, result: dict) -> None:
+    changes, unverified = result["changes"], result["unverified"]
+    history = changes["history"]
+    if changes["previous_crawl_id"] is None:
+        console.print("[bold]Changes[/]: one crawl in the index, nothing to compare it with yet.")
+    elif history is not None:
+        console.print(
+            f"[bold]Since the previous crawl[/] ({escape(changes['previous_crawl_id'])} → "
+            f"{escape(changes['crawl_id'])}): backlinks +{history['new_backlinks']:,} −{history['lost_backlinks']:,} "
+            f"(now {history['backlinks']:,}), referring domains +{history['new_referring_domains']:,} "
+            f"−{history['lost_referring_domains']:,} (now {history['referring_domains']:,})",
+            soft_wrap=True,
+        )
+        if changes["reasons"]:
+            console.print(
+                "  " + ", ".join(f"{row['event']} {row['reason']}: {row['backlinks']:,}" for row in changes["reasons"]),
+                soft_wrap=True,
+                highlight=False,
+            )
+    if changes["top_lost"]:
+        table = _text_table("Top lost backlinks", "from", "to", "anchor", "reason")
+        for row in changes["top_lost"]:
+            table.add_row(
+                Text(display_text(row["src_url"], MAX_LABEL_CHARS)),
+                Text(display_text(row["dst_url"], MAX_LABEL_CHARS)),
+                Text(display_text(row["anchor_text"], MAX_LABEL_CHARS)),
+                row["reason"],
+            )
+        console.print(table)
+    if changes["referring_domains"]:
+        table = _text_table(
+            "New and lost referring domains",
+            "domain",
+            "event",
+            "backlinks before",
+            "after",
+            numbers=("backlinks before", "after"),
+        )
+        for row in changes["referring_domains"]:
+            event = row["event"] + (f" ({', '.join(row['lost_reasons'])})" if row["lost_reasons"] else "")
+            table.add_row(
+                Text(display_text(row["referring_domain"], MAX_LABEL_CHARS)),
+                event,
+                f"{row['backlinks_before']:,}",
+                f"{row['backlinks_after']:,}",
+            )
+        console.print(table)
+    if unverified["backlinks"]:
+        console.print(
+            f"[yellow]{unverified['backlinks']:,} backlinks[/] from {unverified['pages']:,} pages of "
+            f"{unverified['referring_domains']:,} domains were not re-checked by the latest crawl "
+            f"({escape(unverified['crawl_id'])}): kept as last seen, unverified, not lost.",
+            soft_wrap=True,
+        )
+
+
+def _print_quality(console: Console, result: dict) -> None:
+    quality = result["quality"]
+    risk = quality["risk"]
+    console.print(
+        f"[bold]Link quality[/] (heuristics): referring domains at risk high {risk['high']:,}, "
+        f"medium {risk['medium']:,}, low {risk['low']:,}"
+        + (
+            "; flags: " + ", ".join(f"{flag} {count:,}" for flag, count in quality["flags"].items())
+            if quality["flags"]
+            else ""
+        ),
+        soft_wrap=True,
+    )
+    for row in quality["domain_flags"]:
+        console.print(f"  [yellow]{row['flag']}[/]: {escape(row['reason'])}", soft_wrap=True)
+    if quality["top_risk"]:
+        table = _text_table(
+            "Riskiest referring domains", "domain", "risk", "backlinks", "flags and reasons", numbers=("backlinks",)
+        )
+        for row in quality["top_risk"]:
+            table.add_row(
+                Text(display_text(row["referring_domain"], MAX_LABEL_CHARS)),
+                Text(row["risk"], style="red" if row["risk"] == "high" else ""),
+                f"{row['backlinks']:,}",
+                Text(display_text("; ".join(row["reasons"]), 4 * MAX_LABEL_CHARS)),
+            )
+        console.print(table)
+
+
+def _print_anchor_classes(console: Console, result: dict) -> None:
+    rows = result["anchor_classes"]
+    if rows:
+        total = sum(row["backlinks"] for row in rows)
+        console.print(_breakdown("Anchor classes", {row["anchor_class"]: row["backlinks"] for row in rows}, total))
+
+
+def _print_broken(console: Console, result: dict) -> None:
+    broken = result["broken"]
+    if not broken["backlinks"]:
+        return
+    table = _text_table(
+        f"Broken backlinks: {broken['backlinks']:,} to {broken['pages']:,} pages, from "
+        f"{broken['referring_domains']:,} domains (redirect the page to reclaim them)",
+        "page linked to",
+        "from",
+        "status",
+        "authority",
+        numbers=("authority",),
+    )
+    for row in broken["top"]:
+        via = f" via {row['redirects']} redirect{'s' if row['redirects'] > 1 else ''}" if row["redirects"] else ""
+        table.add_row(
+            Text(display_text(row["dst_url"], MAX_LABEL_CHARS)),
+            Text(display_text(row["src_url"], MAX_LABEL_CHARS)),
+            f"{row['broken_status']}{via}",
+            "" if row["referring_domain_authority"] is None else f"{row['referring_domain_authority']:.1f}",
+        )
+    console.print(table)
+
+
+def _print_disavowed(console: Console, result: dict) -> None:
+    disavowed = result["disavowed"]
+    if disavowed["backlinks"]:
+        console.print(
+            f"[bold]Disavowed[/]: {disavowed['backlinks']:,} of {disavowed['of_backlinks']:,} backlinks "
+            f"({disavowed['backlinks'] / disavowed['of_backlinks']:.0%}), from {disavowed['referring_domains']:,} "
+            "referring domains",
+            soft_wrap=True,
+        )

@@ -11,15 +11,23 @@ def add_arguments(parser):
     parser.add_argument("domain")
     add_data(parser)
     parser.add_argument("--top", type=int, default=10, help="rows per ranking (default: %(default)s)")
+    parser.add_argument(
+        "--format", choices=("table", "json"), default="table", help="json: the whole report as one JSON document"
+    )
 
 
 def run(args, console: Console) -> int:
-    from linkindex.index import IndexBuildError
+    import json
+    import sys
+
+    from linkindex.index import IndexBuildError, plain
     from linkindex.report import report
 
     try:
-        report(args.data, args.domain, top=args.top, console=console)
+        result = report(args.data, args.domain, top=args.top, console=console, show=args.format == "table")
     except IndexBuildError as exc:
         error(f"{exc}")
         return EXIT_USAGE
+    if args.format == "json":
+        sys.stdout.write(json.dumps(plain(result), ensure_ascii=False, indent=2) + "\n")
     return EXIT_OK
