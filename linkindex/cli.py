@@ -5,6 +5,10 @@
     linkindex build --data DIR                      Parquet -> DuckDB link index
     linkindex report DOMAIN --data DIR              backlink profile of a domain
     linkindex query "SQL" --data DIR                ad-hoc SQL over the index
+    linkindex crawls --data DIR                     the crawls in the index, in crawl order
+    linkindex intersect DOMAIN... --data DIR        referring domains of competitors, not yours
+    linkindex disavow export DOMAIN --data DIR      a disavow file for Google from the risk flags
+    linkindex disavow import FILE --target DOMAIN   a disavow file kept with the data
 
   On a cluster, through Redis (--redis URL or $REDIS_URL):
     linkindex seed SEED_URL... --redis URL          put seeds, scope and limits into Redis

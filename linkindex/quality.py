@@ -117,7 +117,8 @@ def quality_settings(overrides: dict[str, str] | None = None) -> dict[str, float
             try:
                 value = threshold.kind(text)
             except ValueError:
-                raise SettingError(f"{threshold.setting}={text}: not a {threshold.kind.__name__}") from None
+                what = "a whole number" if threshold.kind is int else "a number"
+                raise SettingError(f"{threshold.setting}={text}: not {what}") from None
             if value < threshold.minimum or (threshold.maximum is not None and value > threshold.maximum):
                 bounds = (
                     f"{threshold.minimum}..{threshold.maximum}"

@@ -87,7 +87,7 @@ def test_settings_default_and_override():
     assert quality_settings({"LINK_QUALITY_SITEWIDE_MIN_PAGES": "20"})["sitewide_min_pages"] == 20
     with pytest.raises(SettingError, match="LINK_QUALITY_SITEWIDE_MIN_SHARE=1.5: must be 0.0..1.0"):
         quality_settings({"LINK_QUALITY_SITEWIDE_MIN_SHARE": "1.5"})
-    with pytest.raises(SettingError, match="LINK_QUALITY_SITEWIDE_MIN_PAGES=many: not a int"):
+    with pytest.raises(SettingError, match="LINK_QUALITY_SITEWIDE_MIN_PAGES=many: not a whole number"):
         quality_settings({"LINK_QUALITY_SITEWIDE_MIN_PAGES": "many"})
     with pytest.raises(SettingError, match="unknown setting.*LINK_QUALITY_TYPO"):
         quality_settings({"LINK_QUALITY_TYPO": "1"})
