@@ -311,7 +311,7 @@ def _herbs() -> dict:
         "Where to buy seeds",
         (
             A("/", "Herb Society", region="nav"),
-            A(f"http://{SEEDS}/", "a German seed merchant"),
+            A(f"http://{SEEDS}/", "Seed Supplies, a German merchant"),
             A(f"http://{RIVAL}/", "a French nursery", rel="nofollow"),
         ),
     )
@@ -587,6 +587,36 @@ def expected_link_changes(before: Web, after: Web) -> set[Event]:
             elif (old.ugc, old.sponsored) != (new.ugc, new.sponsored):
                 events.add(Event("changed", "rel_changed", url, *key, old.nofollow, new.nofollow))
     return events
+
+
+def latest_fetches(*versions: Web) -> dict[str, Fetch]:
+    """URL -> its latest fetch after crawls of ``versions`` in order: a page a crawl left out keeps its fetch before."""
+    latest: dict[str, Fetch] = {}
+    for web in versions:
+        latest.update(expected_crawl(web))
+    return latest
+
+
+def current_links(*versions: Web) -> set[tuple[str, str, str, str, bool]]:
+    """The current link graph after crawls of ``versions``: (src_url, dst_url, anchor_text, kind, nofollow) of
+    the latest fetch of every page, whatever it answered (a noindex page's links too)."""
+    links = set()
+    for url, page in latest_fetches(*versions).items():
+        merged: dict[tuple, bool] = {}
+        for link in page.links:
+            key = (link.dst_url, link.anchor_text, link.kind)
+            merged[key] = merged.get(key, True) and link.nofollow
+        links |= {(url, *key, nofollow) for key, nofollow in merged.items()}
+    return links
+
+
+def live_links(*versions: Web) -> set[tuple[str, str, str, str, bool]]:
+    """The live links after crawls of ``versions``: those of the latest fetch of every page that counts them."""
+    return {
+        (url, *key, link.nofollow)
+        for url, page in latest_fetches(*versions).items()
+        for key, link in _counted(page).items()
+    }
 
 
 # -- serving and crawling ------------------------------------------------------
