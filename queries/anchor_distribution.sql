@@ -27,11 +27,27 @@ anchors as (
         dst_domain as target_domain,
         anchor_text,
         src_domain,
-        nofollow,
-        kind
-    from links
+        kind,
+        occurrences,
+        nofollow_occurrences
+    from fct_links
     where not internal
         and kind in ('anchor', 'image', 'area')
+
+),
+
+-- one row per referring domain first: referring_domains is then a count of rows
+per_referring_domain as (
+
+    select
+        target_domain,
+        anchor_text,
+        src_domain,
+        sum(occurrences) as backlinks,
+        sum(occurrences - nofollow_occurrences) as dofollow_backlinks,
+        bool_and(kind = 'image') as images_only
+    from anchors
+    group by target_domain, anchor_text, src_domain
 
 ),
 
@@ -40,11 +56,11 @@ per_anchor as (
     select
         target_domain,
         anchor_text,
-        count(*) as backlinks,
-        count(distinct src_domain) as referring_domains,
-        count(*) filter (where not nofollow) as dofollow_backlinks,
-        bool_and(kind = 'image') as images_only
-    from anchors
+        sum(backlinks)::bigint as backlinks,
+        count(*) as referring_domains,
+        sum(dofollow_backlinks)::bigint as dofollow_backlinks,
+        bool_and(images_only) as images_only
+    from per_referring_domain
     group by target_domain, anchor_text
 
 ),

@@ -22,17 +22,31 @@ settings as (
 
 ),
 
-anchors as (
+followed_anchors as (
 
     select distinct
         dst_domain as target_domain,
         src_domain as referring_domain,
         anchor_text,
-        anchor_class(anchor_text, kind, dst_domain) as anchor_class
+        kind = 'image' as image
     from current_links
     where not internal
         and kind in ('anchor', 'image', 'area')
         and nofollow_occurrences < occurrences
+
+),
+
+-- classed once per distinct text: a text used by image and text links is classed as text
+anchors as (
+
+    select
+        target_domain,
+        referring_domain,
+        anchor_text,
+        anchor_class(anchor_text, case when bool_and(image) then 'image' else 'anchor' end, target_domain)
+            as anchor_class
+    from followed_anchors
+    group by target_domain, referring_domain, anchor_text
 
 ),
 

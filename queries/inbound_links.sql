@@ -21,10 +21,11 @@
 --   dst_status     smallint     HTTP status of the latest fetch of dst_url; null when never fetched
 --   disavowed      boolean      the disavow file imported for dst_domain disavows src_url
 --
--- Backlinks only (internal = false). The first occurrence is the earliest
--- by (fetched_at, crawl_id, position). A backlink is disavowed when the
--- file imported for its target (disavow_entries) has a domain: entry for
--- the host of src_url or a domain above it, or src_url itself.
+-- Backlinks only (internal = false), merged over crawls from fct_links. The
+-- first occurrence is the earliest by (fetched_at, crawl_id, position). A
+-- backlink is disavowed when the file imported for its target
+-- (disavow_entries) has a domain: entry for the host of src_url or a domain
+-- above it, or src_url itself.
 
 with
 
@@ -38,15 +39,16 @@ backlinks as (
         dst_domain,
         src_domain,
         src_host,
-        nofollow,
-        ugc,
-        sponsored,
+        occurrences,
+        nofollow_occurrences,
+        ugc_occurrences,
+        sponsored_occurrences,
         page_nofollow,
         placement,
         position,
         crawl_id,
         fetched_at
-    from links
+    from fct_links
     where not internal
 
 ),
@@ -71,9 +73,9 @@ grouped as (
         any_value(dst_domain) as dst_domain,
         any_value(src_domain) as src_domain,
         any_value(src_host) as src_host,
-        bool_and(nofollow) as nofollow,
-        bool_or(ugc) as ugc,
-        bool_or(sponsored) as sponsored,
+        sum(nofollow_occurrences) = sum(occurrences) as nofollow,
+        sum(ugc_occurrences) > 0 as ugc,
+        sum(sponsored_occurrences) > 0 as sponsored,
         bool_and(page_nofollow) as page_nofollow,
         -- structs compare field by field: the minimum is the first occurrence
         min({
@@ -82,7 +84,7 @@ grouped as (
             'position': position,
             'placement': placement
         }) as first_occurrence,
-        count(*) as occurrences,
+        sum(occurrences)::bigint as occurrences,
         min(fetched_at) as first_seen,
         max(fetched_at) as last_seen
     from backlinks

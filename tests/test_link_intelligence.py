@@ -296,13 +296,20 @@ def test_risk_follows_the_rule_over_the_flags(con):
 def test_anchor_over_optimised_raised_and_not(con):
     flags = {(r["target_domain"], r["flag"]): r["reason"] for r in rows(con, "select * from domain_flags")}
     # The shop's followed anchors, each referring domain and text once, from the definitions.
-    anchors = rows(
+    pairs = rows(
         con,
-        "select count(*) filter (where anchor_class(anchor_text, kind, dst_domain) = 'keyword') as keyword, "
-        "count(*) as anchors from (select distinct src_domain, anchor_text, kind, dst_domain from current_links "
-        "where dst_domain = $t and not internal and nofollow_occurrences < occurrences)",
+        "select src_domain, anchor_text, bool_and(kind = 'image') as image from current_links "
+        "where dst_domain = $t and not internal and kind in ('anchor', 'image', 'area') "
+        "and nofollow_occurrences < occurrences group by all",
         {"t": SHOP},
-    )[0]
+    )
+    classes = [
+        con.execute(
+            "select anchor_class($1, $2, $3)", [p["anchor_text"], "image" if p["image"] else "anchor", SHOP]
+        ).fetchall()[0][0]
+        for p in pairs
+    ]
+    anchors = {"keyword": classes.count("keyword"), "anchors": len(classes)}
     assert anchors["keyword"] > 0.3 * anchors["anchors"]
     assert flags[(SHOP, "anchor_over_optimised")] == (
         f"keyword anchors are {100 * anchors['keyword'] / anchors['anchors']:.0f} % of its followed anchors "
