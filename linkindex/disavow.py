@@ -22,6 +22,7 @@ is, and importing it and exporting again gives the same file.
 from dataclasses import dataclass, field
 import os
 from pathlib import Path
+import re
 
 import ada_url
 
@@ -75,8 +76,14 @@ class DisavowFile:
         return any(entry.kind == "domain" and entry.value == domain for entry in self.entries)
 
 
+#: A host name already as a browser serializes it (lowercase ASCII labels): no parsing needed.
+_PLAIN_HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
+
+
 def _host(text: str) -> str | None:
     """``text`` as a lowercase punycode host, or None if it is not a plain host name."""
+    if _PLAIN_HOST.fullmatch(text) and not text.startswith("xn--") and "xn--" not in text:
+        return text
     if not text or any(c in text for c in "/:?#@*[] \t\\"):
         return None
     try:

@@ -157,3 +157,52 @@ def test_import_command_says_what_is_wrong_with_a_missing_file(tmp_path, capsys)
     missing = Path(tmp_path / "nope.txt")
     assert main(["disavow", "import", str(missing), "--target", "example.com", "--data", str(tmp_path)]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def sample_index(tmp_path_factory):
+    """The sample crawl of helpers.py, built: news.org and spam.biz are flagged referring domains of example.com,
+    and its disavow file already has domain:spam.biz."""
+    from helpers import write_sample
+    from linkindex.build import build
+
+    data = write_sample(tmp_path_factory.mktemp("sample"))
+    build(data)
+    return data
+
+
+def test_export_refuses_a_file_past_the_line_limit_and_writes_nothing(sample_index, tmp_path, capsys):
+    from linkindex.disavow import write_text
+
+    stored = stored_path(sample_index, "example.com")
+    kept = stored.read_text()
+    output = tmp_path / "out.txt"
+    try:
+        # spam.biz is disavowed already, news.org (risk low) not: the export adds a blank line, a heading, a
+        # reason and its entry.
+        for imported, refused in ((MAX_LINES - 4, False), (MAX_LINES - 3, True)):
+            write_text(stored, lines_of(imported - 1) + "domain:spam.biz\n")
+            code = main(["disavow", "export", "example.com", "--risk", "low", "--data", str(sample_index),
+                         "--output", str(output)])  # fmt: skip
+            captured = capsys.readouterr()
+            if refused:
+                assert code == 2 and not output.exists()
+                assert "past Google's limits, not written: 100,001 lines" in captured.err
+            else:
+                assert code == 0 and len(output.read_text().splitlines()) == MAX_LINES
+                assert output.read_text().endswith("domain:news.org\n")
+                output.unlink()
+    finally:
+        write_text(stored, kept)
+
+
+def test_export_selects_by_risk_or_flag(sample_index, capsys):
+    assert main(["disavow", "export", "example.com", "--data", str(sample_index)]) == 0
+    # Nothing at risk high: the imported file comes back as it is.
+    assert capsys.readouterr().out == stored_path(sample_index, "example.com").read_text()
+    assert main(["disavow", "export", "example.com", "--flag", "reciprocal", "--data", str(sample_index)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        out.endswith("domain:news.org\n") and "# linkindex: referring domains of example.com flagged reciprocal" in out
+    )
+    assert "reciprocal: example.com links back to news.org" in out
