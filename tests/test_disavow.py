@@ -164,6 +164,7 @@ def sample_index(tmp_path_factory):
     """The sample crawl of helpers.py, built: news.org and spam.biz are flagged referring domains of example.com,
     and its disavow file already has domain:spam.biz."""
     from helpers import write_sample
+
     from linkindex.build import build
 
     data = write_sample(tmp_path_factory.mktemp("sample"))
