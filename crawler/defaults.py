@@ -84,7 +84,7 @@ BLOOM_ERROR_RATE = 0.001
 #: LINK_QUALITY_*: the thresholds of the link-quality flags of the index
 #: (``linkindex build -s NAME=VALUE``; see linkindex/quality.py and docs/tables.md).
 #: sitewide: links to the target from at least this share of the referring
-#: domain's pages that answered 2xx...
+#: domain's HTML pages that answered 2xx...
 LINK_QUALITY_SITEWIDE_MIN_SHARE = 0.5
 #: ...and from at least this many of them.
 LINK_QUALITY_SITEWIDE_MIN_PAGES = 10

@@ -16,7 +16,7 @@
 -- can show too.
 --
 --   sitewide          links to the target from at least sitewide_min_share (50 %) of the referring
---                     domain's pages whose latest fetch answered 2xx, and from at least
+--                     domain's HTML pages whose latest fetch answered 2xx, and from at least
 --                     sitewide_min_pages (10) of them
 --   boilerplate_only  every backlink with a page region sits in nav, header, footer or aside
 --   reciprocal        the target links back to the referring domain with a followed link
@@ -61,7 +61,7 @@ pairs as (
 
 ),
 
--- pages whose latest fetch answered 2xx, with their registered domain
+-- HTML pages whose latest fetch answered 2xx, with their registered domain
 answered_pages as (
 
     select
@@ -72,6 +72,7 @@ answered_pages as (
         on fct_pages.crawl_id = page_status.crawl_id
         and fct_pages.url = page_status.url
     where page_status.status between 200 and 299
+        and coalesce(page_status.content_type ilike '%html%', true)
 
 ),
 
@@ -107,7 +108,7 @@ sitewide as (
         linking_answered.referring_domain,
         'sitewide' as flag,
         format(
-            'links from {:d} of its {:d} pages that answered 2xx ({:.0f} %){}',
+            'links from {:d} of its {:d} HTML pages that answered 2xx ({:.0f} %){}',
             linking_answered.pages,
             domain_pages.pages,
             100.0 * linking_answered.pages / domain_pages.pages,

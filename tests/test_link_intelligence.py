@@ -242,7 +242,7 @@ def flags_of(con, target=SHOP) -> dict[str, dict[str, str]]:
     "flag, raised, not_raised, reason",
     [
         ("sitewide", "partner-tools.com", "gardening-news.com.au",
-         "links from 21 of its 21 pages that answered 2xx (100 %), all in the footer"),
+         "links from 21 of its 21 HTML pages that answered 2xx (100 %), all in the footer"),
         ("boilerplate_only", "partner-tools.com", "gardening-news.com.au",
          "all 21 backlinks in the footer, none in the main content or text"),
         ("reciprocal", "partner-tools.com", "deals-weekly.co.uk",  # the shop links to deals-weekly nofollow
