@@ -315,6 +315,11 @@ def _broken(con, params: dict) -> dict:
     return {**_rows(con, BROKEN_COUNT_SQL, {"domain": params["domain"]})[0], "top": _rows(con, BROKEN_SQL, params)}
 
 
+def _count(number: int, word: str) -> str:
+    """``1 page``, ``2 pages``."""
+    return f"{number:,} {word}" if number == 1 else f"{number:,} {word}s"
+
+
 def _when(value) -> str:
     return value.strftime("%Y-%m-%d") if value is not None else ""
 
@@ -478,9 +483,9 @@ def _print_changes(console: Console, result: dict) -> None:
         console.print(table)
     if unverified["backlinks"]:
         console.print(
-            f"[yellow]{unverified['backlinks']:,} backlinks[/] from {unverified['pages']:,} pages of "
-            f"{unverified['referring_domains']:,} domains were not re-checked by the latest crawl "
-            f"({escape(unverified['crawl_id'])}): kept as last seen, unverified, not lost.",
+            f"[yellow]{_count(unverified['backlinks'], 'backlink')}[/] from {_count(unverified['pages'], 'page')} of "
+            f"{_count(unverified['referring_domains'], 'domain')}: not re-checked by the latest crawl "
+            f"({escape(unverified['crawl_id'])}), kept as last seen, unverified, not lost.",
             soft_wrap=True,
         )
 
@@ -526,8 +531,8 @@ def _print_broken(console: Console, result: dict) -> None:
     if not broken["backlinks"]:
         return
     table = _text_table(
-        f"Broken backlinks: {broken['backlinks']:,} to {broken['pages']:,} pages, from "
-        f"{broken['referring_domains']:,} domains (redirect the page to reclaim them)",
+        f"Broken backlinks: {broken['backlinks']:,} to {_count(broken['pages'], 'page')}, from "
+        f"{_count(broken['referring_domains'], 'domain')} (redirect the page to reclaim them)",
         "page linked to",
         "from",
         "status",

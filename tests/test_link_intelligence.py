@@ -463,7 +463,7 @@ def test_report_text_shows_every_section(data, capsys):
         "Since the previous crawl (v1 → v2): backlinks +3 −5",
         "Top lost backlinks",
         "page_noindex",
-        "2 backlinks from 2 pages of 2 domains were not re-checked by the latest crawl (v2)",
+        "2 backlinks from 2 pages of 2 domains: not re-checked by the latest crawl (v2)",
         "referring domains at risk high 1, medium 1, low 5",
         "anchor_over_optimised",
         "Anchor classes",
