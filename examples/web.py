@@ -566,7 +566,8 @@ def _lost_reason(page: Fetch) -> str:
 
 
 def expected_link_changes(before: Web, after: Web) -> set[Event]:
-    """The link events between a crawl of ``before`` and a later crawl of ``after``, by the documented rules."""
+    """The backlink events between a crawl of ``before`` and a later crawl of ``after``, by the documented rules
+    (``link_changes`` in docs/tables.md). Links within a registered domain are not events."""
     first, second = expected_crawl(before), expected_crawl(after)
     events = set()
     for url, page in second.items():
@@ -586,7 +587,7 @@ def expected_link_changes(before: Web, after: Web) -> set[Event]:
                                  old.nofollow, new.nofollow))  # fmt: skip
             elif (old.ugc, old.sponsored) != (new.ugc, new.sponsored):
                 events.add(Event("changed", "rel_changed", url, *key, old.nofollow, new.nofollow))
-    return events
+    return {event for event in events if _domain(_host_of(event.src_url)) != _domain(_host_of(event.dst_url))}
 
 
 def latest_fetches(*versions: Web) -> dict[str, Fetch]:

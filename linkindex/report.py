@@ -79,7 +79,7 @@ where target_domain = $domain and crawl_id = $crawl
 REASONS_SQL = """
 select event, reason, count(*) as backlinks
 from link_changes
-where crawl_id = $crawl and dst_domain = $domain and not internal
+where crawl_id = $crawl and dst_domain = $domain
 group by event, reason
 order by event, backlinks desc, reason
 """
@@ -89,8 +89,7 @@ select link_changes.src_url, link_changes.dst_url, link_changes.anchor_text, lin
     domain_authority.authority
 from link_changes
 left join domain_authority on domain_authority.domain = link_changes.src_domain
-where link_changes.crawl_id = $crawl and link_changes.dst_domain = $domain and not link_changes.internal
-    and link_changes.event = 'lost'
+where link_changes.crawl_id = $crawl and link_changes.dst_domain = $domain and link_changes.event = 'lost'
 order by domain_authority.authority desc nulls last, link_changes.src_url, link_changes.dst_url,
     link_changes.anchor_text
 limit $top
@@ -106,8 +105,8 @@ limit $top
 
 UNVERIFIED_SQL = """
 select count(*) as backlinks, count(distinct src_url) as pages, count(distinct src_domain) as referring_domains
-from current_links
-where dst_domain = $domain and not internal and crawl_id <> $crawl
+from current_backlinks
+where dst_domain = $domain and crawl_id <> $crawl
 """
 
 RISK_SQL = """

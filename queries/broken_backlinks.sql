@@ -21,7 +21,7 @@
 -- answered 4xx or 5xx, or redirected, through at most 10 redirects each
 -- fetched, to a URL whose latest fetch did. A URL never fetched, a redirect
 -- to one, a fetch without an answer (dns, timeout) and a redirect loop are
--- unknown, not broken. Backlinks only (internal = false).
+-- unknown, not broken. Over current_backlinks.
 
 with recursive
 
@@ -36,8 +36,7 @@ backlinks as (
         src_domain as referring_domain,
         nofollow_occurrences = occurrences as nofollow,
         fetched_at as seen_at
-    from current_links
-    where not internal
+    from current_backlinks
 
 ),
 

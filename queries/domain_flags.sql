@@ -29,9 +29,8 @@ followed_anchors as (
         src_domain as referring_domain,
         anchor_text,
         kind = 'image' as image
-    from current_links
-    where not internal
-        and kind in ('anchor', 'image', 'area')
+    from current_backlinks
+    where kind in ('anchor', 'image', 'area')
         and nofollow_occurrences < occurrences
 
 ),

@@ -35,23 +35,22 @@ crawl_order as (
 baseline as (
 
     select
-        fct_links.dst_domain as target_domain,
+        fct_backlinks.dst_domain as target_domain,
         1 as crawl_seq,
         count(*) as backlinks_delta,
-        count(*) filter (where fct_links.nofollow_occurrences < fct_links.occurrences) as dofollow_delta,
+        count(*) filter (where fct_backlinks.nofollow_occurrences < fct_backlinks.occurrences) as dofollow_delta,
         0 as new_backlinks,
         0 as lost_backlinks
-    from fct_links
+    from fct_backlinks
     join fct_pages
-        on fct_pages.crawl_id = fct_links.crawl_id
-        and fct_pages.url = fct_links.src_url
+        on fct_pages.crawl_id = fct_backlinks.crawl_id
+        and fct_pages.url = fct_backlinks.src_url
     join crawl_order
-        on crawl_order.crawl_id = fct_links.crawl_id
+        on crawl_order.crawl_id = fct_backlinks.crawl_id
     where crawl_order.crawl_seq = 1
-        and not fct_links.internal
         and fetch_state(fct_pages.status, fct_pages.error, fct_pages.noindex, fct_pages.url, fct_pages.final_url)
             in ('live', 'redirect')
-    group by fct_links.dst_domain
+    group by fct_backlinks.dst_domain
 
 ),
 
@@ -70,7 +69,6 @@ link_events as (
     from link_changes
     join crawl_order
         on crawl_order.crawl_id = link_changes.crawl_id
-    where not link_changes.internal
     group by link_changes.dst_domain, crawl_order.crawl_seq
 
 ),
@@ -86,19 +84,18 @@ link_deltas as (
 domain_baseline as (
 
     select
-        fct_links.dst_domain as target_domain,
-        count(distinct fct_links.src_domain) as referring_domains
-    from fct_links
+        fct_backlinks.dst_domain as target_domain,
+        count(distinct fct_backlinks.src_domain) as referring_domains
+    from fct_backlinks
     join fct_pages
-        on fct_pages.crawl_id = fct_links.crawl_id
-        and fct_pages.url = fct_links.src_url
+        on fct_pages.crawl_id = fct_backlinks.crawl_id
+        and fct_pages.url = fct_backlinks.src_url
     join crawl_order
-        on crawl_order.crawl_id = fct_links.crawl_id
+        on crawl_order.crawl_id = fct_backlinks.crawl_id
     where crawl_order.crawl_seq = 1
-        and not fct_links.internal
         and fetch_state(fct_pages.status, fct_pages.error, fct_pages.noindex, fct_pages.url, fct_pages.final_url)
             in ('live', 'redirect')
-    group by fct_links.dst_domain
+    group by fct_backlinks.dst_domain
 
 ),
 

@@ -21,9 +21,9 @@
 --   dst_status     smallint     HTTP status of the latest fetch of dst_url; null when never fetched
 --   disavowed      boolean      the disavow file imported for dst_domain disavows src_url
 --
--- Backlinks only (internal = false), merged over crawls from fct_links. The
--- first occurrence is the earliest by (fetched_at, crawl_id, position). A
--- backlink is disavowed when the file imported for its target
+-- Backlinks only (internal = false), merged over crawls from fct_backlinks.
+-- The first occurrence is the earliest by (fetched_at, crawl_id, position).
+-- A backlink is disavowed when the file imported for its target
 -- (disavow_entries) has a domain: entry for the host of src_url or a domain
 -- above it, or src_url itself.
 
@@ -48,8 +48,7 @@ backlinks as (
         position,
         crawl_id,
         fetched_at
-    from fct_links
-    where not internal
+    from fct_backlinks
 
 ),
 

@@ -1,6 +1,6 @@
--- link_changes: the links each crawl found new, lost or changed on the pages it fetched again.
+-- link_changes: the backlinks each crawl found new, lost or changed on the pages it fetched.
 --
--- Grain: one row per link event between a crawl and the previous crawl that read the same source page.
+-- Grain: one row per backlink event between a crawl and the previous crawl that read the same source page.
 -- Key: crawl_id, src_url, dst_url, anchor_text, kind
 -- Columns:
 --   crawl_id           varchar      the later crawl
@@ -13,16 +13,19 @@
 --   kind               varchar      anchor, image, area, canonical or redirect
 --   src_domain         varchar      registered domain of src_url
 --   dst_domain         varchar      registered domain of dst_url
---   internal           boolean      src_domain = dst_domain
+--   internal           boolean      src_domain = dst_domain: always false (backlinks only, see below)
 --   nofollow_before    boolean      nofollow in the earlier fetch (every occurrence, rel or page-level); null for new
 --   nofollow_after     boolean      nofollow in the later fetch; null for lost
 --   rel_before         varchar      the link's qualifiers in the earlier fetch: nofollow, sponsored, ugc ('' none); null for new
 --   rel_after          varchar      the same in the later fetch; null for lost
 --   seen_at            timestamptz  fetched_at of the later fetch (UTC)
 --
--- A link is (src_url, dst_url, anchor_text, kind): presence counts, not how
--- often it occurs on the page. Crawls are in crawl order (crawls.crawl_seq).
--- The first crawl is the baseline: its links are not events. Each later
+-- A link is (src_url, dst_url, anchor_text, kind), the key of inbound_links:
+-- presence counts, not how often it occurs on the page. Backlinks only
+-- (fct_backlinks): internal links are kept per page pair, without anchor
+-- text or kind (fct_internal_links), so their changes are not events.
+-- Crawls are in crawl order (crawls.crawl_seq). The first crawl is the
+-- baseline: its links are not events. Each later
 -- fetch of a page is compared with the page's fetch in the latest earlier
 -- crawl that read it; the state of a fetch is fetch_state() (queries/macros),
 -- and its links count when it is live (2xx, not noindex) or a redirect.
@@ -94,25 +97,25 @@ comparisons as (
 counted_links as (
 
     select
-        fct_links.crawl_id,
-        fct_links.src_url,
-        fct_links.dst_url,
-        fct_links.anchor_text,
-        fct_links.kind,
-        fct_links.src_domain,
-        fct_links.dst_domain,
-        fct_links.internal,
-        fct_links.nofollow_occurrences = fct_links.occurrences as nofollow,
+        fct_backlinks.crawl_id,
+        fct_backlinks.src_url,
+        fct_backlinks.dst_url,
+        fct_backlinks.anchor_text,
+        fct_backlinks.kind,
+        fct_backlinks.src_domain,
+        fct_backlinks.dst_domain,
+        false as internal,
+        fct_backlinks.nofollow_occurrences = fct_backlinks.occurrences as nofollow,
         concat_ws(
             ' ',
-            case when fct_links.nofollow_occurrences = fct_links.occurrences then 'nofollow' end,
-            case when fct_links.sponsored_occurrences > 0 then 'sponsored' end,
-            case when fct_links.ugc_occurrences > 0 then 'ugc' end
+            case when fct_backlinks.nofollow_occurrences = fct_backlinks.occurrences then 'nofollow' end,
+            case when fct_backlinks.sponsored_occurrences > 0 then 'sponsored' end,
+            case when fct_backlinks.ugc_occurrences > 0 then 'ugc' end
         ) as rel
-    from fct_links
+    from fct_backlinks
     semi join read_fetches
-        on read_fetches.crawl_id = fct_links.crawl_id
-        and read_fetches.url = fct_links.src_url
+        on read_fetches.crawl_id = fct_backlinks.crawl_id
+        and read_fetches.url = fct_backlinks.src_url
         and read_fetches.state in ('live', 'redirect')
 
 ),

@@ -14,8 +14,7 @@
 --   lost_backlinks     bigint     its backlinks lost in this crawl
 --   lost_reasons       varchar[]  the distinct reasons of those losses, in name order ([] for new)
 --
--- A live backlink is a link (src_url, dst_url, anchor_text, kind) with
--- internal = false whose page's latest read fetch so far counts its links
+-- A live backlink is a backlink (src_url, dst_url, anchor_text, kind) whose page's latest read fetch so far counts its links
 -- (fetch_state live or redirect). The backlinks live after a crawl are those
 -- of the first crawl (the baseline) plus every later new event minus every
 -- lost event of link_changes: a page a crawl did not fetch keeps its links,
@@ -38,23 +37,22 @@ crawl_order as (
 baseline as (
 
     select
-        fct_links.dst_domain as target_domain,
-        fct_links.src_domain as referring_domain,
+        fct_backlinks.dst_domain as target_domain,
+        fct_backlinks.src_domain as referring_domain,
         1 as crawl_seq,
         count(*) as new_backlinks,
         0 as lost_backlinks,
         []::varchar[] as lost_reasons
-    from fct_links
+    from fct_backlinks
     join fct_pages
-        on fct_pages.crawl_id = fct_links.crawl_id
-        and fct_pages.url = fct_links.src_url
+        on fct_pages.crawl_id = fct_backlinks.crawl_id
+        and fct_pages.url = fct_backlinks.src_url
     join crawl_order
-        on crawl_order.crawl_id = fct_links.crawl_id
+        on crawl_order.crawl_id = fct_backlinks.crawl_id
     where crawl_order.crawl_seq = 1
-        and not fct_links.internal
         and fetch_state(fct_pages.status, fct_pages.error, fct_pages.noindex, fct_pages.url, fct_pages.final_url)
             in ('live', 'redirect')
-    group by fct_links.dst_domain, fct_links.src_domain
+    group by fct_backlinks.dst_domain, fct_backlinks.src_domain
 
 ),
 
@@ -73,8 +71,7 @@ changes as (
     from link_changes
     join crawl_order
         on crawl_order.crawl_id = link_changes.crawl_id
-    where not link_changes.internal
-        and link_changes.event in ('new', 'lost')
+    where link_changes.event in ('new', 'lost')
     group by link_changes.dst_domain, link_changes.src_domain, crawl_order.crawl_seq
 
 ),

@@ -8,9 +8,9 @@
 --   flag              varchar  the flag's name (below)
 --   reason            varchar  one line a person can check ("links from 21 of its 21 pages that answered 2xx ...")
 --
--- Over the current link graph (current_links: the latest fetch of every
--- page), backlinks only (internal = false), every kind; a backlink is a
--- distinct (src_url, dst_url, anchor_text, kind). Thresholds come from
+-- Over the backlinks of the current link graph (current_backlinks: the
+-- latest fetch of every page), every kind; a backlink is a distinct
+-- (src_url, dst_url, anchor_text, kind). Thresholds come from
 -- link_quality_settings (LINK_QUALITY_* settings; defaults in parentheses).
 -- Every flag is a heuristic: a pattern link schemes show and honest links
 -- can show too.
@@ -45,8 +45,7 @@ backlinks as (
         placement,
         ugc_occurrences = occurrences as all_ugc,
         sponsored_occurrences = occurrences as all_sponsored
-    from current_links
-    where not internal
+    from current_backlinks
 
 ),
 
@@ -164,9 +163,8 @@ links_back as (
         dst_domain as referring_domain,
         count(*) as links,
         min(src_url) as example
-    from current_links
-    where not internal
-        and nofollow_occurrences < occurrences
+    from current_backlinks
+    where nofollow_occurrences < occurrences
     group by src_domain, dst_domain
 
 ),
@@ -238,10 +236,9 @@ external_domains as (
     select
         src_url,
         count(distinct dst_domain) as domains
-    from current_links
+    from current_backlinks
     semi join linking_pages
-        on linking_pages.src_url = current_links.src_url
-    where not internal
+        on linking_pages.src_url = current_backlinks.src_url
     group by src_url
 
 ),

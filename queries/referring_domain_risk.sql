@@ -60,8 +60,7 @@ backlinks as (
         dst_domain as target_domain,
         src_domain as referring_domain,
         count(*) as backlinks
-    from current_links
-    where not internal
+    from current_backlinks
     group by dst_domain, src_domain
 
 ),

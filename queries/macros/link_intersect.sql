@@ -12,9 +12,8 @@
 --   backlinks         bigint     its backlinks to them: distinct (src_url, dst_url, anchor_text, kind)
 --   authority         double     its domain_authority.authority
 --
--- Over the current link graph (current_links: the latest fetch of every
--- page), backlinks only (internal = false), whatever the follow status
--- unless dofollow. The given and the excluded domains themselves are never
+-- Over the backlinks of the current link graph (current_backlinks: the
+-- latest fetch of every page), whatever the follow status unless dofollow. The given and the excluded domains themselves are never
 -- results. Ordered by matching, then authority, then name.
 --
 --   select * from link_intersect(['seed-supplies.de', 'rival-garden.fr'], ['example-shop.co.uk'], 1)
@@ -28,9 +27,8 @@ backlinks as (
         src_domain as referring_domain,
         dst_domain as target_domain,
         list_contains(domains, dst_domain) as to_given
-    from current_links
-    where not internal
-        and (list_contains(domains, dst_domain) or list_contains(excluded, dst_domain))
+    from current_backlinks
+    where (list_contains(domains, dst_domain) or list_contains(excluded, dst_domain))
         and (not dofollow or nofollow_occurrences < occurrences)
         and not list_contains(domains, src_domain)
         and not list_contains(excluded, src_domain)
