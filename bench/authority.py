@@ -74,9 +74,8 @@ def _rank_child(path: str, threads: int, memory_limit: str, pipe) -> None:
             con,
             Graph(
                 "graph_ranks",
-                "select node from graph_nodes union all select src from graph_edges "
-                "union all select dst from graph_edges",
-                "select src, dst from graph_edges",
+                "select src, dst, true as followed from graph_edges "
+                "union all select node, node, false from graph_nodes",
             ),
         )
         top = con.execute("select node, pagerank from graph_ranks order by pagerank desc limit 1").fetchall()[0]
@@ -192,7 +191,7 @@ def run(args, console) -> int:
         )
         console.print(table)
         console.print(
-            f"phases of the big graph: numbering in DuckDB {ranking.seconds_numbering:.1f} s, "
+            f"phases of the big graph: reading and numbering in DuckDB {ranking.seconds_numbering:.1f} s, "
             f"matrix and iteration {ranking.seconds_iterating:.1f} s, ranks back into DuckDB "
             f"{ranking.seconds_writing:.1f} s; ranks sum to {total:.12f}; top node {top[0]}"
         )

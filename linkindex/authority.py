@@ -22,7 +22,7 @@ The algorithm (``pagerank``):
 This is PageRank as in Brin and Page, and what ``networkx.pagerank`` computes
 on an unweighted graph with its default dangling rule.
 
-The two graphs of the index (``DOMAIN_GRAPH``, ``PAGE_GRAPH``) are built
+The two graphs of the index (``domain_graph``, ``page_graph``) are built
 from ``current_links``, the latest fetch of every page across all crawls;
 ``queries/domain_authority.sql`` and ``queries/page_authority.sql`` put their
 ranks on the 0-100 authority scale: ``100 * ln(p / p0) / ln(max / p0)``, one
@@ -49,35 +49,46 @@ class AuthorityError(Exception):
 
 @dataclass(frozen=True)
 class Graph:
-    """A graph as two queries over a DuckDB connection, and where its ranks go.
+    """A graph as one query over a DuckDB connection, and where its ranks go.
 
-    ``nodes`` returns a column ``node`` (repeats are fine); ``edges`` returns
-    ``src`` and ``dst`` (repeats are fine: each distinct pair is one edge).
-    The ranks are written to the table ``table`` with columns ``node`` (the
-    type of the nodes query) and ``pagerank`` (double).
+    ``links`` returns ``src`` and ``dst`` (the nodes at both ends: every node
+    of the graph is in some row) and ``followed`` (whether the row is an edge
+    src -> dst); with ``labelled``, also ``src_label`` and ``dst_label`` (a
+    property of each node, such as its domain). Repeated rows are fine: each
+    distinct pair is one edge; a row from a node to itself makes it a node,
+    not an edge. The query is read once.
+
+    The ranks go to the temporary table ``table``: ``node``, ``label`` (with
+    ``labelled``), ``pagerank`` (double), ``inbound`` and ``outbound`` (the
+    distinct other nodes with an edge to it, and that it has an edge to).
     """
 
     table: str
-    nodes: str
-    edges: str
+    links: str
+    labelled: bool = False
 
 
-#: Registered domains: every src_domain and dst_domain of the current link
-#: graph (internal and nofollow links included), linked u -> v when u has a
-#: followed link to another domain v (neither rel nor page-level nofollow).
-DOMAIN_GRAPH = Graph(
-    "_domain_pagerank",
-    "select src_domain as node from current_links union all select dst_domain from current_links",
-    "select src_domain as src, dst_domain as dst from current_links "
-    "where not internal and nofollow_occurrences < occurrences",
-)
-#: URLs: every src_url and dst_url of the current link graph, linked when
-#: the page has a followed link to the URL (internal links count).
-PAGE_GRAPH = Graph(
-    "_page_pagerank",
-    "select src_url as node from current_links union all select dst_url from current_links",
-    "select src_url as src, dst_url as dst from current_links where nofollow_occurrences < occurrences",
-)
+def domain_graph(current_links: str = "current_links") -> Graph:
+    """Registered domains: every src_domain and dst_domain of the current link graph (internal and nofollow
+    links included), linked u -> v when u has a followed link (neither rel nor page-level nofollow) to
+    another domain v. ``current_links`` names the relation to read (a copy of the view, say)."""
+    return Graph(
+        "_domain_pagerank",
+        "select src_domain as src, dst_domain as dst, "
+        "bool_or(not internal and nofollow_occurrences < occurrences) as followed "
+        f"from {current_links} group by src_domain, dst_domain",
+    )
+
+
+def page_graph(current_links: str = "current_links") -> Graph:
+    """URLs: every src_url and dst_url of the current link graph, linked when the page has a followed link to
+    the URL (internal links count), labelled with their registered domains."""
+    return Graph(
+        "_page_pagerank",
+        "select src_url as src, dst_url as dst, nofollow_occurrences < occurrences as followed, "
+        f"src_domain as src_label, dst_domain as dst_label from {current_links}",
+        labelled=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -129,6 +140,15 @@ def pagerank(
     if n == 0:
         return np.zeros(0), 0, 0, 0.0
     matrix = link_matrix(n, np.asarray(src), np.asarray(dst))
+    ranks, iterations, change = iterate(matrix, damping, tolerance, max_iterations)
+    return ranks, matrix.nnz, iterations, change
+
+
+def iterate(
+    matrix, damping: float = DAMPING, tolerance: float = TOLERANCE, max_iterations: int = MAX_ITERATIONS
+) -> tuple[np.ndarray, int, float]:
+    """The power iteration over a ``link_matrix``; (ranks, iterations, L1 change of the last step)."""
+    n = matrix.shape[0]
     out_degree = np.bincount(matrix.indices, minlength=n)
     dangling = out_degree == 0
     share = np.divide(1.0, out_degree, out=np.zeros(n), where=~dangling)
@@ -149,46 +169,58 @@ def pagerank(
             break
     else:
         raise AuthorityError(f"PageRank did not converge in {max_iterations} steps (last change {change:.3g})")
-    return x / x.sum(), matrix.nnz, iterations, change
+    return x / x.sum(), iterations, change
 
 
 # Nodes are numbered in the order of a 64-bit hash of their value, and edges
 # find their ends by that hash: joining on integers is about twice as fast as
 # on URLs. Should two nodes share a hash (about one chance in 40 at a billion
 # nodes), numbering falls back to the node values themselves.
+READ_LINKS = """
+create or replace temp table _rank_links as
+select src, dst, followed{labels}
+from ({links})
+"""
+
 DISTINCT_NODES = """
 create or replace temp table _rank_nodes as
-select node, hash(node) as node_hash
-from (select distinct node from ({nodes}) where node is not null)
+select node, {label} as label, hash(node) as node_hash
+from (
+    select src as node{src_label} from _rank_links
+    union all
+    select dst{dst_label} from _rank_links
+)
+where node is not null
+group by node
 """
 
 HASHES_UNIQUE = "select count(distinct node_hash) = count(*) from _rank_nodes"
 
 NUMBER_NODES = """
 create or replace temp table _rank_nodes as
-select node, node_hash, (row_number() over (order by {order}) - 1)::{id_type} as id
+select node, label, node_hash, (row_number() over (order by {order}) - 1)::{id_type} as id
 from _rank_nodes
 """
 
 NUMBER_EDGES_BY_HASH = """
 select source.id as src, target.id as dst
-from ({edges}) as edge
-join _rank_nodes as source on source.node_hash = hash(edge.src)
-join _rank_nodes as target on target.node_hash = hash(edge.dst)
-where source.id <> target.id
+from _rank_links as link
+join _rank_nodes as source on source.node_hash = hash(link.src)
+join _rank_nodes as target on target.node_hash = hash(link.dst)
+where link.followed and source.id <> target.id
 """
 
 NUMBER_EDGES_BY_VALUE = """
 select source.id as src, target.id as dst
-from ({edges}) as edge
-join _rank_nodes as source on source.node = edge.src
-join _rank_nodes as target on target.node = edge.dst
-where source.id <> target.id
+from _rank_links as link
+join _rank_nodes as source on source.node = link.src
+join _rank_nodes as target on target.node = link.dst
+where link.followed and source.id <> target.id
 """
 
 WRITE_RANKS = """
 create or replace temp table {table} as
-select _rank_nodes.node, _rank_values.pagerank
+select _rank_nodes.node,{label} _rank_values.pagerank, _rank_values.inbound, _rank_values.outbound
 from _rank_nodes
 join _rank_values using (id)
 order by _rank_nodes.node
@@ -198,26 +230,44 @@ order by _rank_nodes.node
 def rank_graph(con, graph: Graph, damping: float = DAMPING, tolerance: float = TOLERANCE) -> Ranking:
     """Rank ``graph`` on the DuckDB connection ``con``; write the temporary table ``graph.table``."""
     started = time.perf_counter()
-    con.execute(DISTINCT_NODES.format(nodes=graph.nodes))
+    labels = ", src_label, dst_label" if graph.labelled else ""
+    con.execute(READ_LINKS.format(links=graph.links, labels=labels))
+    con.execute(
+        DISTINCT_NODES.format(
+            label="any_value(label)" if graph.labelled else "null",
+            src_label=", src_label as label" if graph.labelled else ", null as label",
+            dst_label=", dst_label" if graph.labelled else ", null",
+        )
+    )
     n = con.execute("select count(*) from _rank_nodes").fetchall()[0][0]
     by_hash = con.execute(HASHES_UNIQUE).fetchall()[0][0] in (True, None)
     id_type = "int32" if n <= np.iinfo(np.int32).max else "int64"
     con.execute(NUMBER_NODES.format(order="node_hash" if by_hash else "node", id_type=id_type))
-    number_edges = NUMBER_EDGES_BY_HASH if by_hash else NUMBER_EDGES_BY_VALUE
-    arrays = con.execute(number_edges.format(edges=graph.edges)).fetchnumpy()
+    arrays = con.execute(NUMBER_EDGES_BY_HASH if by_hash else NUMBER_EDGES_BY_VALUE).fetchnumpy()
+    con.execute("drop table _rank_links")
     src, dst = np.asarray(arrays["src"]), np.asarray(arrays["dst"])
     del arrays
     numbered = time.perf_counter()
-    ranks, edges, iterations, change = pagerank(n, src, dst, damping, tolerance)
-    del src, dst
+    if n:
+        matrix = link_matrix(n, src, dst)
+        del src, dst
+        ranks, iterations, change = iterate(matrix, damping, tolerance)
+        inbound = np.diff(matrix.indptr).astype(np.int64)  # row v: the nodes linking to v
+        outbound = np.bincount(matrix.indices, minlength=n).astype(np.int64)
+        edges = matrix.nnz
+        del matrix
+    else:
+        ranks, iterations, change, edges = np.zeros(0), 0, 0.0, 0
+        inbound = outbound = np.zeros(0, dtype=np.int64)
     iterated = time.perf_counter()
     ids = pa.array(np.arange(n), pa.int32() if id_type == "int32" else pa.int64())
-    con.register("_rank_values_arrow", pa.table({"id": ids, "pagerank": ranks}))
+    values = pa.table({"id": ids, "pagerank": ranks, "inbound": inbound, "outbound": outbound})
+    con.register("_rank_values_arrow", values)
     try:
         con.execute("create or replace temp table _rank_values as select * from _rank_values_arrow")
     finally:
         con.unregister("_rank_values_arrow")
-    con.execute(WRITE_RANKS.format(table=graph.table))
+    con.execute(WRITE_RANKS.format(table=graph.table, label=" _rank_nodes.label," if graph.labelled else ""))
     con.execute("drop table _rank_values; drop table _rank_nodes")
     written = time.perf_counter()
     return Ranking(

@@ -416,14 +416,23 @@ def _python_inputs(data_dir: Path) -> dict:
     (_disavow_lines), the PageRank of the domain and page graphs
     (_domain_pagerank, _page_pagerank), the server networks (_server_networks).
     """
-    from linkindex.authority import DOMAIN_GRAPH, PAGE_GRAPH, rank_graph
+    from linkindex.authority import domain_graph, page_graph, rank_graph
     from linkindex.disavow import load_entries
     from linkindex.quality import load_server_networks
 
+    def rank_domains(con):
+        # current_links is a view: read it once for both graphs.
+        con.execute("create or replace temp table _current_links as select * from current_links")
+        rank_graph(con, domain_graph("_current_links"))
+
+    def rank_pages(con):
+        rank_graph(con, page_graph("_current_links"))
+        con.execute("drop table _current_links")
+
     return {
         "disavow_entries": lambda con: load_entries(con, data_dir),
-        "domain_authority": lambda con: rank_graph(con, DOMAIN_GRAPH),
-        "page_authority": lambda con: rank_graph(con, PAGE_GRAPH),
+        "domain_authority": rank_domains,
+        "page_authority": rank_pages,
         "referring_domain_flags": lambda con: load_server_networks(con, SERVER_ADDRESSES_SQL),
     }
 

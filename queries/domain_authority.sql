@@ -10,7 +10,8 @@
 --   referring_domains  bigint   distinct domains linking to it with a followed link
 --   linked_domains     bigint   distinct domains it links to with a followed link
 --
--- The graph (linkindex/authority.py, which computes _domain_pagerank): the
+-- The graph (linkindex/authority.py, which computes _domain_pagerank with
+-- the in and out degrees): the
 -- nodes are every src_domain and dst_domain of current_links, the latest
 -- fetch of every page across all crawls (internal and nofollow links
 -- included: a domain is a node even without edges); u links to v when u has
@@ -27,39 +28,10 @@ ranks as (
 
     select
         node as domain,
-        pagerank
+        pagerank,
+        inbound as referring_domains,
+        outbound as linked_domains
     from _domain_pagerank
-
-),
-
-edges as (
-
-    select distinct
-        src_domain,
-        dst_domain
-    from current_links
-    where not internal
-        and nofollow_occurrences < occurrences
-
-),
-
-referring as (
-
-    select
-        dst_domain as domain,
-        count(*) as referring_domains
-    from edges
-    group by dst_domain
-
-),
-
-linked as (
-
-    select
-        src_domain as domain,
-        count(*) as linked_domains
-    from edges
-    group by src_domain
 
 ),
 
@@ -83,14 +55,10 @@ final as (
             else 0.0
         end as authority,
         rank() over (order by ranks.pagerank desc) as rank,
-        coalesce(referring.referring_domains, 0) as referring_domains,
-        coalesce(linked.linked_domains, 0) as linked_domains
+        ranks.referring_domains,
+        ranks.linked_domains
     from ranks
     cross join scale
-    left join referring
-        on referring.domain = ranks.domain
-    left join linked
-        on linked.domain = ranks.domain
     order by ranks.domain
 
 )

@@ -23,55 +23,11 @@ ranks as (
 
     select
         node as url,
-        pagerank
+        label as domain,
+        pagerank,
+        inbound as linking_pages,
+        outbound as linked_urls
     from _page_pagerank
-
-),
-
-edges as (
-
-    select distinct
-        src_url,
-        dst_url
-    from current_links
-    where nofollow_occurrences < occurrences
-        and src_url <> dst_url
-
-),
-
-linking as (
-
-    select
-        dst_url as url,
-        count(*) as linking_pages
-    from edges
-    group by dst_url
-
-),
-
-linked as (
-
-    select
-        src_url as url,
-        count(*) as linked_urls
-    from edges
-    group by src_url
-
-),
-
-domains as (
-
-    select
-        src_url as url,
-        any_value(src_domain) as domain
-    from current_links
-    group by src_url
-    union
-    select
-        dst_url as url,
-        any_value(dst_domain) as domain
-    from current_links
-    group by dst_url
 
 ),
 
@@ -88,7 +44,7 @@ final as (
 
     select
         ranks.url,
-        domains.domain,
+        ranks.domain,
         ranks.pagerank,
         case
             when scale.top > scale.floor
@@ -96,16 +52,10 @@ final as (
             else 0.0
         end as authority,
         rank() over (order by ranks.pagerank desc) as rank,
-        coalesce(linking.linking_pages, 0) as linking_pages,
-        coalesce(linked.linked_urls, 0) as linked_urls
+        ranks.linking_pages,
+        ranks.linked_urls
     from ranks
     cross join scale
-    left join (select url, any_value(domain) as domain from domains group by url) as domains
-        on domains.url = ranks.url
-    left join linking
-        on linking.url = ranks.url
-    left join linked
-        on linked.url = ranks.url
     order by ranks.url
 
 )

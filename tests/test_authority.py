@@ -59,23 +59,28 @@ def test_rank_graph_numbers_nodes_in_duckdb_and_writes_the_ranks():
     pairs = random_graph(5, 200, 900)
     names = [f"site{i}.example" for i in range(200)]
     con = duckdb.connect()
-    con.execute("create table links as select * from (values ('', '')) v(src, dst) limit 0")
-    con.executemany("insert into links values (?, ?)", [(names[u], names[v]) for u, v in pairs])
-    # A node that appears only in the node list; an edge to a node that is not one (ignored).
-    con.execute("insert into links values ('site0.example', 'not-a-node.example')")
-    graph = Graph(
-        "ranks",
-        "select src as node from links where dst <> 'not-a-node.example' union all "
-        "select dst from links where dst <> 'not-a-node.example' union all select 'lonely.example'",
-        "select src, dst from links",
+    con.execute("create table links (src varchar, dst varchar, followed boolean, src_label varchar, dst_label varchar)")
+    con.executemany(
+        "insert into links values (?, ?, true, ?, ?)",
+        [(names[u], names[v], f"d{u % 7}", f"d{v % 7}") for u, v in pairs],
     )
-    ranking = rank_graph(con, graph)
-    got = dict(con.execute("select node, pagerank from ranks").fetchall())
-    nodes = {names[u] for pair in pairs for u in pair} | {"lonely.example"}
-    expected = networkx_ranks(nodes, [(names[u], names[v]) for u, v in pairs])
+    # A node with a nofollow link only (a node, no edge), and one with a link to itself only.
+    con.execute("insert into links values ('lonely.example', 'site0.example', false, 'x', 'd0')")
+    con.execute("insert into links values ('self.example', 'self.example', true, 'y', 'y')")
+    ranking = rank_graph(con, Graph("ranks", "select * from links", labelled=True))
+    got = {
+        row[0]: row[1:] for row in con.execute("select node, label, pagerank, inbound, outbound from ranks").fetchall()
+    }
+    nodes = {names[u] for pair in pairs for u in pair} | {"lonely.example", "self.example"}
+    edges = {(names[u], names[v]) for u, v in pairs if u != v}
+    expected = networkx_ranks(nodes, edges)
     assert ranking.nodes == len(nodes) == len(got)
-    assert ranking.edges == len({(u, v) for u, v in pairs if u != v})
-    assert max(abs(got[node] - expected[node]) for node in nodes) < 1e-9
+    assert ranking.edges == len(edges)
+    assert max(abs(got[node][1] - expected[node]) for node in nodes) < 1e-9
+    for node in nodes:
+        assert got[node][2] == len({u for u, v in edges if v == node})
+        assert got[node][3] == len({v for u, v in edges if u == node})
+    assert got["lonely.example"][0] == "x" and got["site3.example"][0] == "d3"
     # Sorted by node, and the working tables are gone.
     assert [row[0] for row in con.execute("select node from ranks").fetchall()] == sorted(nodes)
     assert con.execute("select count(*) from duckdb_tables() where table_name like '_rank%'").fetchall() == [(0,)]
@@ -88,11 +93,10 @@ def test_rank_graph_numbers_by_value_when_two_nodes_share_a_hash(monkeypatch):
     monkeypatch.setattr(module, "DISTINCT_NODES", module.DISTINCT_NODES.replace("hash(node)", "0::ubigint"))
     con = duckdb.connect()
     con.execute(
-        "create table links as select * from (values ('a', 'b'), ('b', 'c'), ('c', 'a'), ('a', 'c')) v(src, dst)"
+        "create table links as select *, true as followed "
+        "from (values ('a', 'b'), ('b', 'c'), ('c', 'a'), ('a', 'c')) v(src, dst)"
     )
-    rank_graph(
-        con, Graph("ranks", "select src as node from links union all select dst from links", "select * from links")
-    )
+    rank_graph(con, Graph("ranks", "select * from links"))
     got = dict(con.execute("select node, pagerank from ranks").fetchall())
     expected = networkx_ranks("abc", [("a", "b"), ("b", "c"), ("c", "a"), ("a", "c")])
     assert max(abs(got[node] - expected[node]) for node in "abc") < 1e-9
@@ -105,8 +109,14 @@ def test_rank_graph_is_the_same_to_the_last_bit_whatever_the_edge_order():
         con = duckdb.connect()
         con.execute("create table links (src integer, dst integer)")
         con.executemany("insert into links values (?, ?)", order)
-        rank_graph(
-            con, Graph("ranks", "select src as node from links union all select dst from links", "select * from links")
-        )
+        rank_graph(con, Graph("ranks", "select src, dst, true as followed from links"))
         results.append(con.execute("select node, pagerank from ranks").fetchall())
     assert results[0] == results[1]
+
+
+def test_an_empty_graph_ranks_nothing():
+    con = duckdb.connect()
+    con.execute("create table links (src varchar, dst varchar, followed boolean)")
+    ranking = rank_graph(con, Graph("ranks", "select * from links"))
+    assert (ranking.nodes, ranking.edges) == (0, 0)
+    assert con.execute("select count(*) from ranks").fetchall() == [(0,)]
