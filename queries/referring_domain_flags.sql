@@ -36,7 +36,8 @@ settings as (
 
 ),
 
-backlinks as (
+-- read once: every part of this query works from it
+backlinks as materialized (
 
     select
         dst_domain as target_domain,
@@ -44,7 +45,8 @@ backlinks as (
         src_url,
         placement,
         ugc_occurrences = occurrences as all_ugc,
-        sponsored_occurrences = occurrences as all_sponsored
+        sponsored_occurrences = occurrences as all_sponsored,
+        nofollow_occurrences < occurrences as followed
     from current_backlinks
 
 ),
@@ -159,13 +161,13 @@ boilerplate_only as (
 links_back as (
 
     select
-        src_domain as target_domain,
-        dst_domain as referring_domain,
+        referring_domain as target_domain,
+        target_domain as referring_domain,
         count(*) as links,
         min(src_url) as example
-    from current_backlinks
-    where nofollow_occurrences < occurrences
-    group by src_domain, dst_domain
+    from backlinks
+    where followed
+    group by referring_domain, target_domain
 
 ),
 
@@ -235,10 +237,8 @@ external_domains as (
 
     select
         src_url,
-        count(distinct dst_domain) as domains
-    from current_backlinks
-    semi join linking_pages
-        on linking_pages.src_url = current_backlinks.src_url
+        count(distinct target_domain) as domains
+    from backlinks
     group by src_url
 
 ),
