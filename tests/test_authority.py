@@ -90,7 +90,9 @@ def test_rank_graph_numbers_by_value_when_two_nodes_share_a_hash(monkeypatch):
     import linkindex.authority as module
 
     # Every node hashed alike: the hash cannot number them, the values must.
-    monkeypatch.setattr(module, "DISTINCT_NODES", module.DISTINCT_NODES.replace("hash(node)", "0::ubigint"))
+    monkeypatch.setattr(
+        module, "READ_LINKS", module.READ_LINKS.replace("hash(src)", "0::ubigint").replace("hash(dst)", "0::ubigint")
+    )
     con = duckdb.connect()
     con.execute(
         "create table links as select *, true as followed "
