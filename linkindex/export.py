@@ -49,6 +49,8 @@ RECORDS = ("links", "pages")
 #: The column that partitions per-crawl tables and the records (Hive style: ``crawl_id=<id>/``).
 CRAWL_COLUMN = "crawl_id"
 MODES = ("replace", "append")
+#: DuckDB's memory while it reads the tables: they are scanned once, in batches.
+DUCKDB_MEMORY = "256MB"
 #: Rows per Arrow batch read from DuckDB or the record files: a few MB, so memory stays flat.
 BATCH_ROWS = 65_536
 
@@ -297,6 +299,8 @@ class IndexSource:
         except Exception as exc:  # duckdb.Error: a torn or foreign file
             raise ExportError(f"cannot open {Path(data_dir) / INDEX_FILE}: {exc}") from exc
         self.path = Path(data_dir) / INDEX_FILE
+        # Scans need little memory; without a limit DuckDB keeps every block it read, up to most of the RAM.
+        self.con.execute(f"set memory_limit = '{DUCKDB_MEMORY}'")
         self.tables = {name for (name,) in self.con.sql("select table_name from duckdb_tables()").fetchall()}
 
     def _check(self, table: ExportTable) -> None:

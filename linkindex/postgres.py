@@ -23,6 +23,7 @@ Credentials come from the URL, the ``PG*`` environment variables or
 """
 
 import os
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 from linkindex.export import ExportError, ExportTable, Part, TableExportError
@@ -84,6 +85,8 @@ class PostgresDatabase:
             ) from exc
         self.where = redacted(url)
         self.schema = schema
+        #: Seconds each table spent in each step (load, index, swap, commit), for benchmarks and logs.
+        self.timings: dict[str, dict[str, float]] = {}
         self._secrets = [urlsplit(url).password or "", os.environ.get("PGPASSWORD", "")]
         try:
             self.connection = dbapi.connect(url)
@@ -143,6 +146,11 @@ class PostgresDatabase:
         cursor.execute("select to_regclass($1) is not null", parameters=(qualified,))
         return bool(cursor.fetchone()[0])
 
+    def _step(self, table: ExportTable, step: str, started: float) -> float:
+        now = time.perf_counter()
+        self.timings.setdefault(table.name, {})[step] = now - started
+        return now
+
     def write(self, table: ExportTable, parts: list[Part], whole: bool) -> None:
         try:
             with self.connection.cursor() as cursor:
@@ -154,7 +162,9 @@ class PostgresDatabase:
                     self._replace(cursor, table, parts)
                 else:
                     self._replace_crawls(cursor, table, parts)
+                started = time.perf_counter()
             self.connection.commit()
+            self._step(table, "commit", started)
         except Exception as exc:
             try:
                 self.connection.rollback()
@@ -168,26 +178,32 @@ class PostgresDatabase:
         staging = STAGING_PREFIX + table.name
         cursor.execute(f"drop table if exists {self._name(staging)}")
         self._create(cursor, staging, table)
+        started = time.perf_counter()
         for part in parts:
             cursor.adbc_ingest(staging, part.open(), mode="append", db_schema_name=self.schema)
+        started = self._step(table, "load", started)
         self._index(cursor, staging, table)
+        started = self._step(table, "index", started)
         # Readers wait on the table only from here to the commit.
         cursor.execute(f"drop table if exists {self._name(table.name)}")
         cursor.execute(f"alter table {self._name(staging)} rename to {quote_ident(table.name)}")
         self._rename_indexes(cursor, staging, table)
         self._comment(cursor, table)
+        self._step(table, "swap", started)
 
     def _replace_crawls(self, cursor, table: ExportTable, parts: list[Part]) -> None:
         if not self._exists(cursor, table.name):
             self._create(cursor, table.name, table)
             self._index(cursor, table.name, table)
             self._comment(cursor, table)
+        started = time.perf_counter()
         for part in parts:
             cursor.execute(
                 f"delete from {self._name(table.name)} where {quote_ident(table.partition)} = $1",
                 parameters=(part.crawl,),
             )
             cursor.adbc_ingest(table.name, part.open(), mode="append", db_schema_name=self.schema)
+        self._step(table, "load", started)
 
     def close(self) -> None:
         try:

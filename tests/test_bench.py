@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from tests.support.pgserver import unavailable_reason
 from tests.support.redisproc import redis_server_binary
 from sites import ROOT, command_env
 
@@ -52,6 +53,15 @@ def test_bench_redis_memory():
         assert header in out
     for structure in ("exact duplicate filter", "frontier", "Bloom filter"):
         assert structure in out
+
+
+@pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
+def test_bench_export():
+    out = bench("export", "--rows", 20_000)
+    for header in ("loader", "load s", "rows/s", "MB/s", "peak memory"):
+        assert header in out
+    assert "linkindex export (ADBC binary COPY)" in out and "psql \\copy of a CSV" in out
+    assert "linkindex / psql \\copy, rows/s:" in out
 
 
 def test_bench_refuses_bad_worker_counts():

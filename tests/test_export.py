@@ -7,6 +7,7 @@ table read back is compared row for row with DuckDB's.
 """
 
 import json
+import re
 from pathlib import Path
 import shutil
 import signal
@@ -517,6 +518,30 @@ def test_export_into_an_s3_bucket(index_a, tmp_path, monkeypatch):
         assert described["table"] == "links"
     finally:
         server.stop()
+
+
+def test_the_duckdb_and_pyarrow_recipes_of_the_docs_run(index_a, tmp_path, monkeypatch):
+    text = (ROOT / "docs" / "warehouse.md").read_text()
+    blocks = re.findall(r"```(\w+)\n(.*?)```", text, flags=re.S)
+    duckdb_sql = [code for language, code in blocks if language == "sql" and code.startswith("-- DuckDB")]
+    pyarrow_code = [code for language, code in blocks if language == "python" and "pyarrow.dataset" in code]
+    assert len(duckdb_sql) == 1 and len(pyarrow_code) == 1
+    monkeypatch.chdir(tmp_path)
+    assert export("--data", index_a, "--to", "warehouse", "--records") == 0
+
+    con = duckdb.connect()
+    results = [con.sql(statement).fetchall() for statement in duckdb_sql[0].split(";") if "select" in statement]
+    top_domains, links_per_crawl = results
+    index = open_index(index_a)
+    expected = index.sql("select target_domain, referring_domains, backlinks from domain_summary").fetchall()
+    index.close()
+    assert sorted(top_domains) == sorted(expected) and top_domains[0] == max(expected, key=lambda row: row[1])
+    assert links_per_crawl == [("c1", 13), ("c2", 3)]
+
+    namespace: dict = {}
+    exec(pyarrow_code[0], namespace)
+    assert namespace["c1"].num_rows == 13 and namespace["c1"].column_names == ["src_url", "dst_url", "anchor_text"]
+    assert namespace["summary"].num_rows == 3
 
 
 # -- the command line ------------------------------------------------------------------

@@ -90,13 +90,16 @@ def unavailable_reason() -> str | None:
 class PostgresServer:
     """Start and stop one PostgreSQL server with one database and one password-protected superuser."""
 
-    def __init__(self, port: int | None = None, *, durable: bool = False, settings: dict | None = None):
+    def __init__(
+        self, port: int | None = None, *, durable: bool = False, settings: dict | None = None, parent=None
+    ):
         self.port = port or free_port()
         self.user = "linkindex"
         self.password = secrets.token_hex(12)
         self.database = "linkindex"
         self.durable = durable
         self.settings = settings or {}
+        self.parent = parent  # where the server's directory goes (default: the system's temporary directory)
         self.directory: Path | None = None
         self.bindir: Path | None = None
 
@@ -129,7 +132,7 @@ class PostgresServer:
             raise PostgresNotFound(reason)
         self.bindir = postgres_bindir()
         # Not under pytest's tmp_path: its parents are private to root, and the server user must reach it.
-        self.directory = Path(tempfile.mkdtemp(prefix="linkindex-pg-"))
+        self.directory = Path(tempfile.mkdtemp(prefix="linkindex-pg-", dir=self.parent))
         password_file = self.directory / "password"
         password_file.write_text(self.password + "\n")
         if os.geteuid() == 0:

@@ -75,4 +75,5 @@ def fill_table(con, name: str, rows: int, seed: int = 0) -> None:
         h = f"(hash(i, {seed}, {number}) % 1000000007)::bigint"
         expression = column_sql(column.name, column.type, h, unique=column.name == first_text_key)
         selects.append(f'({expression})::{column.type} as "{column.name}"')
+    con.execute("set enable_progress_bar = false")
     con.execute(f'create or replace table "{name}" as select {", ".join(selects)} from range({int(rows)}) as r(i)')
