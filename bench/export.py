@@ -136,7 +136,8 @@ def run(args, console) -> int:
         server.psql("; ".join(statements))
         baseline_total = time.perf_counter() - started
         counts = server.psql(
-            "select (select count(*) from linkindex.inbound_links) || ' ' || (select count(*) from public.inbound_links)"
+            "select (select count(*) from linkindex.inbound_links) || ' ' "
+            "|| (select count(*) from public.inbound_links)"
         ).split()
         if counts != [str(args.rows)] * 2:
             console.print(f"[red]row counts differ:[/] linkindex, baseline: {counts}")

@@ -4,10 +4,10 @@ import subprocess
 import sys
 
 import pytest
+from sites import ROOT, command_env
 
 from tests.support.pgserver import unavailable_reason
 from tests.support.redisproc import redis_server_binary
-from sites import ROOT, command_env
 
 needs_redis = pytest.mark.skipif(
     redis_server_binary() is None,

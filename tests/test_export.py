@@ -7,8 +7,8 @@ table read back is compared row for row with DuckDB's.
 """
 
 import json
-import re
 from pathlib import Path
+import re
 import shutil
 import signal
 import subprocess
