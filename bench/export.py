@@ -20,6 +20,7 @@ import multiprocessing
 import os
 from pathlib import Path
 import shutil
+import statistics
 import tempfile
 import time
 
@@ -38,12 +39,22 @@ def add_arguments(parser):
         help="where the index, the CSV and the PostgreSQL data go (default: a temporary directory); "
         "about 1 KB a row, removed at the end",
     )
+    parser.add_argument(
+        "--runs", type=int, default=1, help="loads of each kind, alternating; the medians are shown (default: 1)"
+    )
+
+
+def peak_rss() -> int:
+    """This process's peak resident memory, in bytes (Linux). Not getrusage: its maximum survives
+    fork and exec, so a child would report its parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 def _export_in_child(data_dir: str, url: str, answer) -> None:
     """The export as ``linkindex export --tables inbound_links`` runs it, with its steps timed."""
-    import resource
-
     from linkindex.export import Export
     from linkindex.postgres import PostgresDatabase
 
@@ -61,7 +72,7 @@ def _export_in_child(data_dir: str, url: str, answer) -> None:
             "rows": result.rows,
             "seconds": time.perf_counter() - started,
             "steps": database.timings.get("inbound_links", {}),
-            "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            "peak_rss": peak_rss(),
         }
     )
 
@@ -83,8 +94,8 @@ def run(args, console) -> int:
     from tests.support.pgserver import PostgresNotFound, PostgresServer, psql_binary, unavailable_reason
     from tests.support.synthetic import fill_table
 
-    if args.rows < 1:
-        console.print("[red]--rows: at least one[/]")
+    if args.rows < 1 or args.runs < 1:
+        console.print("[red]--rows and --runs: at least one[/]")
         return 2
     reason = unavailable_reason() or (None if psql_binary() else "no psql (apt-get install postgresql-client)")
     if reason:
@@ -97,6 +108,7 @@ def run(args, console) -> int:
     work = Path(tempfile.mkdtemp(prefix="linkindex-bench-export-", dir=args.work_dir))
     os.chmod(work, 0o755)  # the server runs as another user and keeps its data here
     server = None
+    runs: dict[str, list[dict]] = {"linkindex": [], "baseline": []}
     try:
         data_dir = work / "data"
         data_dir.mkdir()
@@ -108,6 +120,7 @@ def run(args, console) -> int:
         csv_path = work / "inbound_links.csv"
         started = time.perf_counter()
         with connect(data_dir / INDEX_FILE, read_only=True) as con:
+            con.execute("set enable_progress_bar = false")
             con.execute(f"copy inbound_links to '{csv_path}' (format csv, header)")
         csv_seconds = time.perf_counter() - started
         csv_bytes = csv_path.stat().st_size
@@ -115,26 +128,34 @@ def run(args, console) -> int:
 
         server = PostgresServer(durable=True, parent=work).start()
         version = server.psql("show server_version").strip()
-
-        # linkindex
-        mine = run_export(data_dir, server.url)
-        if mine["error"]:
-            console.print(f"[red]export failed:[/] {mine['error']}", soft_wrap=True)
-            return 1
-        server.psql("checkpoint")
-        size = int(server.psql("select pg_total_relation_size('linkindex.inbound_links')").strip())
-
-        # baseline: the same table, types and indexes, from CSV through psql \copy
         columns = ", ".join(f'"{c.name}" {c.postgres}' for c in table.columns)
-        server.psql(f"create table public.inbound_links ({columns})")
-        started = time.perf_counter()
-        server.psql(f"\\copy public.inbound_links from '{csv_path}' with (format csv, header)")
-        copy_seconds = time.perf_counter() - started
         key = ", ".join(f'"{c}"' for c in table.key)
-        statements = [f"alter table public.inbound_links add primary key ({key})"]
-        statements += [f'create index on public.inbound_links ("{c}")' for c in table.lookups]
-        server.psql("; ".join(statements))
-        baseline_total = time.perf_counter() - started
+        indexes = [f"alter table public.inbound_links add primary key ({key})"]
+        indexes += [f'create index on public.inbound_links ("{c}")' for c in table.lookups]
+
+        def linkindex_run() -> dict:
+            mine = run_export(data_dir, server.url)
+            if mine["error"]:
+                raise RuntimeError(f"export failed: {mine['error']}")
+            return {"load": mine["steps"].get("load", 0.0), "total": mine["seconds"], "peak": mine["peak_rss"]}
+
+        def baseline_run() -> dict:
+            """The same table, types and indexes, from the CSV through psql \\copy."""
+            server.psql("drop table if exists public.inbound_links")
+            server.psql(f"create table public.inbound_links ({columns})")
+            started = time.perf_counter()
+            server.psql(f"\\copy public.inbound_links from '{csv_path}' with (format csv, header)")
+            load = time.perf_counter() - started
+            server.psql("; ".join(indexes))
+            return {"load": load, "total": time.perf_counter() - started}
+
+        # Alternate which goes first, so that neither always meets a server the other just filled.
+        for number in range(args.runs):
+            order = (linkindex_run, baseline_run) if number % 2 == 0 else (baseline_run, linkindex_run)
+            for measure in order:
+                server.psql("checkpoint")
+                runs["linkindex" if measure is linkindex_run else "baseline"].append(measure())
+        size = int(server.psql("select pg_total_relation_size('linkindex.inbound_links')").strip())
         counts = server.psql(
             "select (select count(*) from linkindex.inbound_links) || ' ' "
             "|| (select count(*) from public.inbound_links)"
@@ -151,10 +172,9 @@ def run(args, console) -> int:
         shutil.rmtree(work, ignore_errors=True)
     load_after = os.getloadavg()
 
-    steps = mine["steps"]
-    mine_load = steps.get("load", 0.0)
-    mine_total = mine["seconds"]
     megabytes = csv_bytes / 1e6
+    mine = {step: statistics.median(run[step] for run in runs["linkindex"]) for step in ("load", "total", "peak")}
+    theirs = {step: statistics.median(run[step] for run in runs["baseline"]) for step in ("load", "total")}
 
     console.print(
         f"inbound_links: {args.rows:,} rows, {gigabytes(csv_bytes)} as CSV (written by DuckDB in {csv_seconds:.1f} s, "
@@ -162,35 +182,28 @@ def run(args, console) -> int:
         f"{os.cpu_count()} cores, load average {load_before[0]:.2f} before, {load_after[0]:.2f} after",
         soft_wrap=True,
     )
-    results = Table(title="into PostgreSQL, load and load + key + indexes")
+    runs_text = "1 run" if args.runs == 1 else f"median of {args.runs} runs"
+    results = Table(title=f"into PostgreSQL, load and load + key + indexes ({runs_text})")
     for name in ("loader", "load s", "rows/s", "MB/s", "total s", "rows/s (total)", "MB/s (total)", "peak memory"):
         results.add_column(name, justify="left" if name == "loader" else "right")
-    results.add_row(
-        "linkindex export (ADBC binary COPY)",
-        f"{mine_load:.1f}",
-        f"{args.rows / mine_load:,.0f}",
-        f"{megabytes / mine_load:,.1f}",
-        f"{mine_total:.1f}",
-        f"{args.rows / mine_total:,.0f}",
-        f"{megabytes / mine_total:,.1f}",
-        gigabytes(mine["peak_rss"]),
-    )
-    results.add_row(
-        "psql \\copy of a CSV",
-        f"{copy_seconds:.1f}",
-        f"{args.rows / copy_seconds:,.0f}",
-        f"{megabytes / copy_seconds:,.1f}",
-        f"{baseline_total:.1f}",
-        f"{args.rows / baseline_total:,.0f}",
-        f"{megabytes / baseline_total:,.1f}",
-        "",
-    )
+    for label, figures in (("linkindex export (ADBC binary COPY)", mine), ("psql \\copy of a CSV", theirs)):
+        results.add_row(
+            label,
+            f"{figures['load']:.1f}",
+            f"{args.rows / figures['load']:,.0f}",
+            f"{megabytes / figures['load']:,.1f}",
+            f"{figures['total']:.1f}",
+            f"{args.rows / figures['total']:,.0f}",
+            f"{megabytes / figures['total']:,.1f}",
+            gigabytes(figures["peak"]) if "peak" in figures else "",
+        )
     console.print(results)
     console.print(
-        "linkindex steps: "
-        + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in steps.items())
-        + "; total includes reading DuckDB and starting the process"
+        "linkindex: load is the COPY into the staging table; total adds reading DuckDB, the key and indexes, "
+        "the swap and the commit. Baseline: load is psql \\copy; total adds the same key and indexes."
     )
-    console.print(f"linkindex / psql \\copy, rows/s: load {copy_seconds / mine_load:.2f}, "
-                  f"load + indexes {baseline_total / mine_total:.2f}")
+    console.print(
+        f"linkindex / psql \\copy, rows/s: load {theirs['load'] / mine['load']:.2f}, "
+        f"load + indexes {theirs['total'] / mine['total']:.2f}"
+    )
     return 0

@@ -301,6 +301,8 @@ class IndexSource:
         self.path = Path(data_dir) / INDEX_FILE
         # Scans need little memory; without a limit DuckDB keeps every block it read, up to most of the RAM.
         self.con.execute(f"set memory_limit = '{DUCKDB_MEMORY}'")
+        # DuckDB draws its own progress bar on long scans; the export reports its own progress.
+        self.con.execute("set enable_progress_bar = false")
         self.tables = {name for (name,) in self.con.sql("select table_name from duckdb_tables()").fetchall()}
 
     def _check(self, table: ExportTable) -> None:

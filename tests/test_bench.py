@@ -57,7 +57,7 @@ def test_bench_redis_memory():
 
 @pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 def test_bench_export():
-    out = bench("export", "--rows", 20_000)
+    out = bench("export", "--rows", 5_000)
     for header in ("loader", "load s", "rows/s", "MB/s", "peak memory"):
         assert header in out
     assert "linkindex export (ADBC binary COPY)" in out and "psql \\copy of a CSV" in out

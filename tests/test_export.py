@@ -7,10 +7,12 @@ table read back is compared row for row with DuckDB's.
 """
 
 import json
+import os
 from pathlib import Path
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 
@@ -454,6 +456,17 @@ def test_a_failing_table_leaves_its_previous_dataset_and_the_others_go_on(index_
     assert {p: p.read_bytes() for p in (dest / "links").rglob("*") if p.is_file()} == before
     assert read_back(dest, "pages")[0] == record_rows(data, "pages")
     assert not (dest / STAGING).exists()
+
+
+def test_what_a_killed_run_left_is_cleared_by_the_next(index_a, tmp_path):
+    dest = tmp_path / "warehouse"
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = f"20260101T000000Z-abcdef-{socket.gethostname()}-{finished.stdout.strip()}"
+    alive = f"20260101T000000Z-abcdef-{socket.gethostname()}-{os.getpid()}"
+    for name in (dead, alive):
+        (dest / STAGING / name / "links").mkdir(parents=True)
+    assert export("--data", index_a, "--to", dest, "--tables", "domain_summary") == 0
+    assert sorted(p.name for p in (dest / STAGING).iterdir()) == [alive]
 
 
 def test_parquet_files_close_at_the_size_asked(tmp_path):
