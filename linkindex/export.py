@@ -4,8 +4,9 @@ What is exported is described, not listed here: the index tables are the
 ones ``linkindex.index.TABLES`` names, each described by its model header
 (``linkindex.models.model(name)``: title, grain, key, columns with types and
 descriptions); the records (``links`` and ``pages``) by their Arrow schema
-(``linkindex.schema``). A table whose key holds ``crawl_id``, and the
-records, are partitioned by crawl; the others are exported whole.
+(``linkindex.schema``). A table whose key holds ``crawl_id`` among other
+columns (many rows per crawl), and the records, are partitioned by crawl; the
+others, ``crawls`` (one row per crawl) among them, are exported whole.
 
 Data streams as Arrow record batches, from a read-only DuckDB connection to
 ``DIR/index.duckdb`` (tables) or from the Parquet record files (records),
@@ -254,7 +255,7 @@ def table_from_model(described: Model) -> ExportTable:
         grain=described.grain,
         key=described.key,
         columns=tuple(columns),
-        partition=CRAWL_COLUMN if CRAWL_COLUMN in described.key else None,
+        partition=CRAWL_COLUMN if CRAWL_COLUMN in described.key and len(described.key) > 1 else None,
     )
 
 
@@ -301,9 +302,13 @@ class IndexSource:
         self.path = Path(data_dir) / INDEX_FILE
         # Scans need little memory; without a limit DuckDB keeps every block it read, up to most of the RAM.
         self.con.execute(f"set memory_limit = '{DUCKDB_MEMORY}'")
-        # DuckDB draws its own progress bar on long scans; the export reports its own progress.
-        self.con.execute("set enable_progress_bar = false")
-        self.tables = {name for (name,) in self.con.sql("select table_name from duckdb_tables()").fetchall()}
+        # Tables, and the models materialized as views (computed as they are read).
+        self.tables = {
+            name
+            for (name,) in self.con.sql(
+                "select table_name from duckdb_tables() union all select view_name from duckdb_views() where not internal"
+            ).fetchall()
+        }
 
     def _check(self, table: ExportTable) -> None:
         if table.name not in self.tables:
