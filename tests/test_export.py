@@ -38,7 +38,7 @@ from linkindex.export import (
     metered,
     table_from_model,
 )
-from linkindex.index import TABLES, build, open_index
+from linkindex.index import TABLES, build, connect, open_index
 from linkindex.models import model, parse_header
 from linkindex.schema import SCHEMAS, TIMESTAMP
 from tests.helpers import link, page, ts, write_parquet, write_sample
@@ -299,6 +299,80 @@ def test_every_header_type_goes_into_postgres_and_parquet(postgres_server, tmp_p
     assert rows_of(back, table.column_names) == expected
     file_schema = pq.read_schema(next((tmp_path / "every_type").rglob("*.parquet")))
     assert not any(pa.types.is_unsigned_integer(f.type) for f in file_schema)
+
+
+PER_CRAWL_HEADER = """-- crawl_urls: a per-crawl table, as link_changes or domain_history are.
+--
+-- Grain: one row per (crawl_id, url).
+-- Key: crawl_id, url
+-- Columns:
+--   crawl_id    varchar  crawl
+--   url         varchar  a URL
+--   src_domain  varchar  its registered domain
+--   n           bigint   a number
+select 1
+"""
+
+
+def test_a_table_keyed_by_crawl_is_replaced_crawl_by_crawl(postgres_server, tmp_path):
+    from linkindex.export import IndexSource
+    from linkindex.postgres import PostgresDatabase
+
+    table = table_from_model(parse_header("crawl_urls", "tables", PER_CRAWL_HEADER))
+    assert table.partition == "crawl_id" and table.lookups == ("src_domain",)
+    data = tmp_path / "data"
+    data.mkdir()
+    with connect(data / "index.duckdb") as con:
+        con.execute(
+            "create table crawl_urls as select 'c' || (i % 2 + 1) as crawl_id, 'https://a.org/' || i as url, "
+            "'a.org' as src_domain, i::bigint as n from range(10) as r(i)"
+        )
+
+    def parts(crawls):
+        source = IndexSource(data)
+        meter = Meter(TableResult(table.name), None)
+        return source, [
+            Part(c, (lambda c=c: metered(lambda: source.reader(table, c), table.schema, meter)), source.count(table, c))
+            for c in crawls
+        ]
+
+    def export_to_both(crawls, whole):
+        source, crawl_parts = parts(crawls)
+        database = PostgresDatabase(postgres_server.url, "percrawl")
+        try:
+            database.write(table, crawl_parts, whole=whole)
+        finally:
+            database.close()
+            source.close()
+        source, crawl_parts = parts(crawls)
+        dataset = ParquetDataset(str(tmp_path / "warehouse"), f"run{len(crawls)}")
+        dataset.write(table, crawl_parts, whole=whole)
+        dataset.close()
+        source.close()
+
+    source = IndexSource(data)
+    export_to_both(source.crawls(table), whole=True)
+    source.close()
+    # c2 changes and c3 appears; only they are exported, c1 stays as it was.
+    with connect(data / "index.duckdb") as con:
+        con.execute("update crawl_urls set n = n + 100 where crawl_id = 'c2'")
+        con.execute("insert into crawl_urls values ('c3', 'https://b.org/', 'b.org', 7)")
+        con.execute("delete from crawl_urls where crawl_id = 'c1'")
+    export_to_both(["c2", "c3"], whole=False)
+
+    expected = sorted(
+        [(f"c{i % 2 + 1}", f"https://a.org/{i}", "a.org", i + (100 if i % 2 else 0)) for i in range(10)]
+        + [("c3", "https://b.org/", "b.org", 7)]
+    )
+    assert pg_rows_plain(postgres_server, "percrawl", table) == expected
+    partitioning = ds.partitioning(pa.schema([("crawl_id", pa.string())]), flavor="hive")
+    back = ds.dataset(tmp_path / "warehouse" / "crawl_urls", format="parquet", partitioning=partitioning).to_table()
+    assert rows_of(back, table.column_names) == expected
+    key = pg_query(
+        postgres_server,
+        "select pg_get_constraintdef(oid) as key from pg_constraint where conrelid = 'percrawl.crawl_urls'::regclass",
+    )
+    assert key.column("key").to_pylist() == ["PRIMARY KEY (crawl_id, url)"]
 
 
 TYPE_SAMPLES = {
