@@ -27,6 +27,7 @@ bench: $(BIN)/linkindex
 	$(BIN)/python -m bench distributed
 	$(BIN)/python -m bench redis-memory
 	$(BIN)/python -m bench authority
+	$(BIN)/python -m bench export
 
 clean:
 	rm -rf $(VENV) $(DEMO_DATA)

@@ -236,7 +236,6 @@ create or replace temp table {table} as
 select _rank_nodes.node,{label} _rank_values.pagerank, _rank_values.inbound, _rank_values.outbound
 from _rank_nodes
 join _rank_values using (id)
-order by _rank_nodes.node
 """
 
 

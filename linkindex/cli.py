@@ -9,6 +9,7 @@
     linkindex intersect DOMAIN... --data DIR        referring domains of competitors, not yours
     linkindex disavow export DOMAIN --data DIR      a disavow file for Google from the risk flags
     linkindex disavow import FILE --target DOMAIN   a disavow file kept with the data
+    linkindex export --data DIR --to DEST           tables (and records) -> Parquet dataset or PostgreSQL
 
   On a cluster, through Redis (--redis URL or $REDIS_URL):
     linkindex seed SEED_URL... --redis URL          put seeds, scope and limits into Redis

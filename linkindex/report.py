@@ -104,7 +104,10 @@ limit $top
 """
 
 UNVERIFIED_SQL = """
-select count(*) as backlinks, count(distinct src_url) as pages, count(distinct src_domain) as referring_domains
+select
+    count(distinct (src_url, dst_url, anchor_text, kind)) as backlinks,
+    count(distinct src_url) as pages,
+    count(distinct src_domain) as referring_domains
 from current_backlinks
 where dst_domain = $domain and crawl_id <> $crawl
 """

@@ -75,7 +75,6 @@ final as (
         backlinks::double / sum(backlinks) over (partition by target_domain) as share,
         anchor_class(anchor_text, case when images_only then 'image' else 'anchor' end, target_domain) as anchor_class
     from per_anchor
-    order by target_domain, anchor_text
 
 )
 

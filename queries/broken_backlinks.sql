@@ -25,6 +25,7 @@
 
 with recursive
 
+-- one row per backlink (current_backlinks has one per page region)
 backlinks as (
 
     select
@@ -32,11 +33,12 @@ backlinks as (
         src_url,
         anchor_text,
         kind,
-        dst_domain as target_domain,
-        src_domain as referring_domain,
-        nofollow_occurrences = occurrences as nofollow,
-        fetched_at as seen_at
+        any_value(dst_domain) as target_domain,
+        any_value(src_domain) as referring_domain,
+        sum(nofollow_occurrences) = sum(occurrences) as nofollow,
+        any_value(fetched_at) as seen_at
     from current_backlinks
+    group by dst_url, src_url, anchor_text, kind
 
 ),
 
@@ -115,7 +117,6 @@ final as (
         on statuses.url = backlinks.dst_url
     left join domain_authority
         on domain_authority.domain = backlinks.referring_domain
-    order by backlinks.dst_url, backlinks.src_url, backlinks.anchor_text, backlinks.kind
 
 )
 

@@ -37,7 +37,6 @@ final as (
         min(line) as line
     from lines
     group by target_domain, entry_kind, entry
-    order by target_domain, entry_kind, entry
 
 )
 

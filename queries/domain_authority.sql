@@ -59,7 +59,6 @@ final as (
         ranks.linked_domains
     from ranks
     cross join scale
-    order by ranks.domain
 
 )
 

@@ -76,7 +76,6 @@ final as (
     from shares
     cross join settings
     where shares.keyword_anchors > settings.keyword_anchor_max_share * shares.anchors
-    order by shares.target_domain
 
 )
 

@@ -32,15 +32,13 @@ crawl_order as (
 
 ),
 
-baseline as (
+-- the backlinks that count in the first crawl, one row per link (fct_backlinks has one per page region)
+first_links as (
 
     select
         fct_backlinks.dst_domain as target_domain,
-        1 as crawl_seq,
-        count(*) as backlinks_delta,
-        count(*) filter (where fct_backlinks.nofollow_occurrences < fct_backlinks.occurrences) as dofollow_delta,
-        0 as new_backlinks,
-        0 as lost_backlinks
+        any_value(fct_backlinks.src_domain) as referring_domain,
+        sum(fct_backlinks.nofollow_occurrences) < sum(fct_backlinks.occurrences) as followed
     from fct_backlinks
     join fct_pages
         on fct_pages.crawl_id = fct_backlinks.crawl_id
@@ -50,7 +48,23 @@ baseline as (
     where crawl_order.crawl_seq = 1
         and fetch_state(fct_pages.status, fct_pages.error, fct_pages.noindex, fct_pages.url, fct_pages.final_url)
             in ('live', 'redirect')
-    group by fct_backlinks.dst_domain
+    group by
+        fct_backlinks.dst_domain, fct_backlinks.src_url, fct_backlinks.dst_url, fct_backlinks.anchor_text,
+        fct_backlinks.kind
+
+),
+
+baseline as (
+
+    select
+        target_domain,
+        1 as crawl_seq,
+        count(*) as backlinks_delta,
+        count(*) filter (where followed) as dofollow_delta,
+        0 as new_backlinks,
+        0 as lost_backlinks
+    from first_links
+    group by target_domain
 
 ),
 
@@ -84,18 +98,10 @@ link_deltas as (
 domain_baseline as (
 
     select
-        fct_backlinks.dst_domain as target_domain,
-        count(distinct fct_backlinks.src_domain) as referring_domains
-    from fct_backlinks
-    join fct_pages
-        on fct_pages.crawl_id = fct_backlinks.crawl_id
-        and fct_pages.url = fct_backlinks.src_url
-    join crawl_order
-        on crawl_order.crawl_id = fct_backlinks.crawl_id
-    where crawl_order.crawl_seq = 1
-        and fetch_state(fct_pages.status, fct_pages.error, fct_pages.noindex, fct_pages.url, fct_pages.final_url)
-            in ('live', 'redirect')
-    group by fct_backlinks.dst_domain
+        target_domain,
+        count(distinct referring_domain) as referring_domains
+    from first_links
+    group by target_domain
 
 ),
 
@@ -181,7 +187,6 @@ final as (
     window history as (
         partition by target_domain order by crawl_seq rows between unbounded preceding and current row
     )
-    order by target_domain, crawl_id
 
 )
 

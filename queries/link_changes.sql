@@ -94,6 +94,7 @@ comparisons as (
 
 ),
 
+-- the links of the fetches that count them, one row per link (fct_backlinks has a row per page region)
 counted_links as (
 
     select
@@ -102,21 +103,24 @@ counted_links as (
         fct_backlinks.dst_url,
         fct_backlinks.anchor_text,
         fct_backlinks.kind,
-        fct_backlinks.src_domain,
-        fct_backlinks.dst_domain,
+        any_value(fct_backlinks.src_domain) as src_domain,
+        any_value(fct_backlinks.dst_domain) as dst_domain,
         false as internal,
-        fct_backlinks.nofollow_occurrences = fct_backlinks.occurrences as nofollow,
+        sum(fct_backlinks.nofollow_occurrences) = sum(fct_backlinks.occurrences) as nofollow,
         concat_ws(
             ' ',
-            case when fct_backlinks.nofollow_occurrences = fct_backlinks.occurrences then 'nofollow' end,
-            case when fct_backlinks.sponsored_occurrences > 0 then 'sponsored' end,
-            case when fct_backlinks.ugc_occurrences > 0 then 'ugc' end
+            case when sum(fct_backlinks.nofollow_occurrences) = sum(fct_backlinks.occurrences) then 'nofollow' end,
+            case when sum(fct_backlinks.sponsored_occurrences) > 0 then 'sponsored' end,
+            case when sum(fct_backlinks.ugc_occurrences) > 0 then 'ugc' end
         ) as rel
     from fct_backlinks
     semi join read_fetches
         on read_fetches.crawl_id = fct_backlinks.crawl_id
         and read_fetches.url = fct_backlinks.src_url
         and read_fetches.state in ('live', 'redirect')
+    group by
+        fct_backlinks.crawl_id, fct_backlinks.src_url, fct_backlinks.dst_url, fct_backlinks.anchor_text,
+        fct_backlinks.kind
 
 ),
 
@@ -225,7 +229,6 @@ final as (
         seen_at
     from events
     where reason is not null
-    order by crawl_id, src_url, dst_url, anchor_text, kind
 
 )
 

@@ -56,7 +56,6 @@ final as (
         ranks.linked_urls
     from ranks
     cross join scale
-    order by ranks.url
 
 )
 

@@ -33,16 +33,16 @@ crawl_order as (
 
 ),
 
--- the backlinks that count in the first crawl
-baseline as (
+-- the backlinks that count in the first crawl, one row per link (fct_backlinks has one per page region)
+first_links as (
 
-    select
+    select distinct
         fct_backlinks.dst_domain as target_domain,
         fct_backlinks.src_domain as referring_domain,
-        1 as crawl_seq,
-        count(*) as new_backlinks,
-        0 as lost_backlinks,
-        []::varchar[] as lost_reasons
+        fct_backlinks.src_url,
+        fct_backlinks.dst_url,
+        fct_backlinks.anchor_text,
+        fct_backlinks.kind
     from fct_backlinks
     join fct_pages
         on fct_pages.crawl_id = fct_backlinks.crawl_id
@@ -52,7 +52,20 @@ baseline as (
     where crawl_order.crawl_seq = 1
         and fetch_state(fct_pages.status, fct_pages.error, fct_pages.noindex, fct_pages.url, fct_pages.final_url)
             in ('live', 'redirect')
-    group by fct_backlinks.dst_domain, fct_backlinks.src_domain
+
+),
+
+baseline as (
+
+    select
+        target_domain,
+        referring_domain,
+        1 as crawl_seq,
+        count(*) as new_backlinks,
+        0 as lost_backlinks,
+        []::varchar[] as lost_reasons
+    from first_links
+    group by target_domain, referring_domain
 
 ),
 
@@ -107,7 +120,6 @@ final as (
         on crawl_order.crawl_seq = running.crawl_seq
     where running.crawl_seq > 1
         and (running.backlinks_after > 0) <> (running.backlinks_after - running.new_backlinks + running.lost_backlinks > 0)
-    order by running.target_domain, running.referring_domain, crawl_order.crawl_id
 
 )
 

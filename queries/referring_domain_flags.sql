@@ -18,7 +18,8 @@
 --   sitewide          links to the target from at least sitewide_min_share (50 %) of the referring
 --                     domain's HTML pages whose latest fetch answered 2xx, and from at least
 --                     sitewide_min_pages (10) of them
---   boilerplate_only  every backlink with a page region sits in nav, header, footer or aside
+--   boilerplate_only  every backlink with a page region sits in nav, header, footer or aside, each
+--                     time it occurs
 --   reciprocal        the target links back to the referring domain with a followed link
 --   paid_or_ugc_only  every backlink is marked sponsored or ugc (on each of its occurrences)
 --   outbound_heavy    the linking pages link to at least outbound_heavy_min_domains (100) distinct
@@ -37,17 +38,22 @@ settings as (
 ),
 
 -- read once: every part of this query works from it
+-- one row per backlink (current_backlinks has one per page region), read once:
+-- every part of this query works from it
 backlinks as materialized (
 
     select
         dst_domain as target_domain,
-        src_domain as referring_domain,
+        any_value(src_domain) as referring_domain,
         src_url,
-        placement,
-        ugc_occurrences = occurrences as all_ugc,
-        sponsored_occurrences = occurrences as all_sponsored,
-        nofollow_occurrences < occurrences as followed
+        list_sort(coalesce(list(placement) filter (where placement <> '(none)'), [])) as regions,
+        bool_and(placement in ('nav', 'header', 'footer', 'aside')) filter (where placement <> '(none)')
+            as boilerplate,
+        sum(ugc_occurrences) = sum(occurrences) as all_ugc,
+        sum(sponsored_occurrences) = sum(occurrences) as all_sponsored,
+        sum(nofollow_occurrences) < sum(occurrences) as followed
     from current_backlinks
+    group by dst_domain, src_url, dst_url, anchor_text, kind
 
 ),
 
@@ -93,8 +99,7 @@ linking_answered as (
         backlinks.target_domain,
         backlinks.referring_domain,
         count(distinct backlinks.src_url) as pages,
-        list(distinct backlinks.placement order by backlinks.placement)
-            filter (where backlinks.placement is not null) as regions
+        list_sort(list_distinct(flatten(list(backlinks.regions)))) as regions
     from backlinks
     semi join answered_pages
         on answered_pages.url = backlinks.src_url
@@ -133,9 +138,9 @@ regions as (
     select
         target_domain,
         referring_domain,
-        count(*) filter (where placement is not null) as placed,
-        count(*) filter (where placement in ('nav', 'header', 'footer', 'aside')) as boilerplate,
-        list(distinct placement order by placement) filter (where placement is not null) as placements
+        count(*) filter (where boilerplate is not null) as placed,
+        count(*) filter (where boilerplate) as boilerplate,
+        list_sort(list_distinct(flatten(list(regions)))) as placements
     from backlinks
     group by target_domain, referring_domain
 
@@ -386,7 +391,6 @@ final as (
     select * from same_network
     union all
     select * from low_authority
-    order by target_domain, referring_domain, flag
 
 )
 

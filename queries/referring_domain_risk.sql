@@ -59,7 +59,7 @@ backlinks as (
     select
         dst_domain as target_domain,
         src_domain as referring_domain,
-        count(*) as backlinks
+        count(distinct (src_url, dst_url, anchor_text, kind)) as backlinks
     from current_backlinks
     group by dst_domain, src_domain
 
@@ -78,7 +78,6 @@ final as (
     left join backlinks
         on backlinks.target_domain = matches.target_domain
         and backlinks.referring_domain = matches.referring_domain
-    order by matches.target_domain, matches.referring_domain
 
 )
 

@@ -83,7 +83,6 @@ final as (
     join disavowed
         on disavowed.target_domain = per_domain.target_domain
         and disavowed.referring_domain = per_domain.referring_domain
-    order by per_domain.target_domain, per_domain.referring_domain
 
 )
 

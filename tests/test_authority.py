@@ -81,8 +81,7 @@ def test_rank_graph_numbers_nodes_in_duckdb_and_writes_the_ranks():
         assert got[node][2] == len({u for u, v in edges if v == node})
         assert got[node][3] == len({v for u, v in edges if u == node})
     assert got["lonely.example"][0] == "x" and got["site3.example"][0] == "d3"
-    # Sorted by node, and the working tables are gone.
-    assert [row[0] for row in con.execute("select node from ranks").fetchall()] == sorted(nodes)
+    # The working tables are gone.
     assert con.execute("select count(*) from duckdb_tables() where table_name like '_rank%'").fetchall() == [(0,)]
 
 

@@ -137,7 +137,7 @@ def test_referring_domains_new_and_lost(con):
     got = rows(
         con,
         "select target_domain, referring_domain, crawl_id, event, backlinks_before, backlinks_after, lost_reasons "
-        "from referring_domain_changes",
+        "from referring_domain_changes order by referring_domain",
     )
     assert got == [
         {
@@ -340,7 +340,7 @@ def test_broken_backlinks(con):
     got = rows(
         con,
         "select dst_url, src_url, dst_status, broken_url, broken_status, redirects, referring_domain_authority "
-        "from broken_backlinks",
+        "from broken_backlinks order by dst_url",
     )
     (authority,) = con.execute(
         "select authority from domain_authority where domain = 'gardening-news.com.au'"

@@ -21,12 +21,17 @@
 create or replace macro link_intersect(domains, excluded := [], min_matching := null, dofollow := false) as table
 with
 
+-- one row per backlink (current_backlinks has one per page region)
 backlinks as (
 
-    select
+    select distinct
         src_domain as referring_domain,
         dst_domain as target_domain,
-        list_contains(domains, dst_domain) as to_given
+        list_contains(domains, dst_domain) as to_given,
+        src_url,
+        dst_url,
+        anchor_text,
+        kind
     from current_backlinks
     where (list_contains(domains, dst_domain) or list_contains(excluded, dst_domain))
         and (not dofollow or nofollow_occurrences < occurrences)
