@@ -16,10 +16,11 @@ from rich.table import Table
 from rich.text import Text
 
 from crawler.urls import host_domain
-from linkindex.index import IndexBuildError, display_text, open_index
+from linkindex.display import shorten
+from linkindex.index import IndexBuildError, open_index
 
-#: Characters shown of an anchor text or URL (the index keeps them whole).
-MAX_LABEL_CHARS = 200
+#: Said once under a report that shortened a value (anchors and titles; URLs never are).
+SHORTENED_NOTE = "values shortened; `linkindex query` shows them whole (--format csv or --vertical)"
 
 SUMMARY_SQL = "select * exclude (target_domain) from domain_summary where target_domain = $domain"
 
@@ -79,7 +80,9 @@ def _rows(con, sql: str, params: dict) -> list[dict]:
     return con.sql(sql, params=params).to_arrow_table().to_pylist()
 
 
-def report(data_dir: str | Path, domain: str, top: int = 10, console: Console | None = None) -> dict:
+def report(
+    data_dir: str | Path, domain: str, top: int = 10, console: Console | None = None, errors: Console | None = None
+) -> dict:
     """Print the backlink profile of ``domain``; return the numbers shown.
 
     The returned dict has ``domain`` (the registered domain reported on),
@@ -87,6 +90,8 @@ def report(data_dir: str | Path, domain: str, top: int = 10, console: Console | 
     domain_summary row; only ``backlinks``: 0 when the domain has none),
     ``referring_domains``, ``anchors`` and ``pages`` (lists of row dicts,
     best first), and ``rel``, ``kind`` and ``placement`` (backlinks by value).
+    That the index holds no backlink to the domain is said on ``errors``
+    (default: ``console``).
     """
     if top < 1:
         raise IndexBuildError(f"--top must be at least 1, not {top}")
@@ -114,7 +119,7 @@ def report(data_dir: str | Path, domain: str, top: int = 10, console: Console | 
             )
         if not summary:
             indexed = con.execute(COUNT_DOMAINS_SQL).fetchall()[0][0]
-            console.print(
+            (errors or console).print(
                 f"No backlinks to [bold]{escape(target)}[/] in the index at {escape(str(data_dir))} "
                 f"({indexed:,} domains have backlinks). Check the spelling, or extract or crawl pages that link to it."
             )
@@ -151,15 +156,24 @@ def _table(title: str, label: str, *numbers: str) -> Table:
     return table
 
 
-def _breakdown(title: str, counts: dict, total: int) -> Table:
+def _label(value: str, shortened: list) -> Text:
+    """A value as ``query`` shows it in a terminal (see linkindex.display); ``shortened`` notes a cut."""
+    text, cut = shorten(value)
+    if cut:
+        shortened.append(value)
+    return Text(text)
+
+
+def _breakdown(title: str, counts: dict, total: int, shortened: list) -> Table:
     table = _table(title, "", "backlinks", "share")
     for value, count in counts.items():
-        table.add_row(Text(display_text(value, MAX_LABEL_CHARS)), f"{count:,}", f"{count / total:.0%}")
+        table.add_row(_label(value, shortened), f"{count:,}", f"{count / total:.0%}")
     return table
 
 
 def _print(console: Console, result: dict) -> None:
     totals = result["totals"]
+    shortened = []
     console.rule(f"Backlink profile of {escape(result['domain'])}")
     overview = _table("", "", "")
     overview.show_header = False
@@ -174,7 +188,7 @@ def _print(console: Console, result: dict) -> None:
     table = _table("Top referring domains", "domain", "backlinks", "dofollow", "linked pages", "last seen")
     for row in result["referring_domains"]:
         table.add_row(
-            Text(display_text(row["referring_domain"], MAX_LABEL_CHARS)),
+            _label(row["referring_domain"], shortened),
             f"{row['backlinks']:,}",
             f"{row['dofollow_backlinks']:,}",
             f"{row['linked_pages']:,}",
@@ -184,7 +198,7 @@ def _print(console: Console, result: dict) -> None:
 
     table = _table("Top anchors", "anchor text", "backlinks", "domains", "dofollow", "share")
     for row in result["anchors"]:
-        anchor = Text(display_text(row["anchor_text"], MAX_LABEL_CHARS)) if row["anchor_text"] else Text("(empty)", style="dim")
+        anchor = _label(row["anchor_text"], shortened) if row["anchor_text"] else Text("(empty)", style="dim")
         table.add_row(
             anchor,
             f"{row['backlinks']:,}",
@@ -198,7 +212,7 @@ def _print(console: Console, result: dict) -> None:
     for row in result["pages"]:
         status = row["dst_status"]
         table.add_row(
-            Text(display_text(row["dst_url"], MAX_LABEL_CHARS)),
+            _label(row["dst_url"], shortened),
             f"{row['referring_domains']:,}",
             f"{row['backlinks']:,}",
             f"{row['dofollow_backlinks']:,}",
@@ -212,9 +226,9 @@ def _print(console: Console, result: dict) -> None:
     console.print(
         Columns(
             [
-                _breakdown("By rel", result["rel"], total),
-                _breakdown("By placement", result["placement"], total),
-                _breakdown("By kind", result["kind"], total),
+                _breakdown("By rel", result["rel"], total, shortened),
+                _breakdown("By placement", result["placement"], total, shortened),
+                _breakdown("By kind", result["kind"], total, shortened),
             ],
             padding=(0, 4),
         )
@@ -222,3 +236,5 @@ def _print(console: Console, result: dict) -> None:
     console.print(
         "[dim]A link with nofollow and ugc counts under both; dofollow is every link without nofollow.[/]"
     )
+    if shortened:
+        console.print(SHORTENED_NOTE, style="dim", highlight=False)

@@ -104,8 +104,9 @@ def test_three_workers_fetch_each_page_once_and_match_a_single_crawl(redis_serve
     assert links_of(data) == links_of(single)
 
     status = json.loads(run(linkindex("status", "--redis", redis_server.url, "--json"), env).stdout)
-    assert status["frontier"] == 0 and status["in_flight"] == 0 and status["live_workers"] == []
-    assert status["pages"] == len(expected_urls(pages))
+    assert status["frontier"] == 0 and status["in_flight"] == 0 and status["live_workers"] == {}
+    assert status["pages_fetched"] == len(expected_urls(pages)) and status["fetch_errors"] == 0
+    assert sum(status["budget_used"].values()) == len(expected_urls(pages))
     assert status["scope"] == ["alpha.test", "beta.test"]
 
 

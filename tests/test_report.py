@@ -126,12 +126,12 @@ def test_normalize_domain_rejects_what_is_not_a_web_host(typed):
 
 
 def test_report_needs_a_built_index(tmp_path):
-    with pytest.raises(IndexBuildError, match="run `linkindex build"):
+    with pytest.raises(IndexBuildError, match="then `linkindex build"):
         report(tmp_path, "example.com", console=Console(record=True))
 
 
 def test_text_from_pages_cannot_drive_the_terminal():
-    from linkindex.index import display_text
+    from linkindex.display import display_text
 
     hostile = "Click\x1b]52;c;ZXZpbA==\x07 here\x1b[31m!\x9b2J"
     assert display_text(hostile) == "Click]52;c;ZXZpbA== here[31m!2J"

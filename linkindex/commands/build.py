@@ -3,11 +3,26 @@
 import os
 
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
-from linkindex.commands.common import EXIT_OK, EXIT_USAGE, add_data, error
+from linkindex.commands.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    add_data,
+    command_line,
+    error,
+    examples,
+    facts_table,
+    interrupted,
+)
 
 HELP = "build the DuckDB link index from the Parquet records"
+DESCRIPTION = """\
+Build DIR/index.duckdb from the link and page records in --data: the views
+over the records and one table per query in queries/ (see docs/tables.md).
+The new index replaces the old one in one rename; readers never see half of
+one."""
+EXAMPLES = examples("linkindex build --data idx", "linkindex report example.com --data idx")
 
 
 def add_arguments(parser):
@@ -22,10 +37,11 @@ def run(args, console: Console) -> int:
     except IndexBuildError as exc:
         error(f"{exc}")
         return EXIT_USAGE
-    console.print(f"[bold]index → {os.path.join(args.data, 'index.duckdb')}[/]")
-    table = Table()
-    table.add_column("table")
-    table.add_column("rows", justify="right")
+    except KeyboardInterrupt:
+        again = command_line("linkindex", "build", "--data", args.data)
+        return interrupted(f"the index was not changed; run `{again}` again")
+    console.print(Text(f"index → {os.path.join(args.data, 'index.duckdb')}", style="bold"), soft_wrap=True)
+    table = facts_table(("table", "rows"))
     for name, rows in counts.items():
         table.add_row(name, f"{rows:,}")
     console.print(table)
