@@ -115,6 +115,17 @@ class IndexBuildError(Exception):
     """The index cannot be built or read as asked; the message says how to fix it."""
 
 
+@contextmanager
+def interruptible():
+    """Ctrl-C during a DuckDB query stops it with "Query interrupted": raise it as the KeyboardInterrupt it is."""
+    try:
+        yield
+    except (duckdb.Error, RuntimeError) as exc:
+        if isinstance(exc, duckdb.InterruptException) or "interrupted" in str(exc).lower():
+            raise KeyboardInterrupt from exc
+        raise
+
+
 def table_sql(name: str) -> str:
     """The query of one table, as shipped in ``queries/<name>.sql``."""
     return resources.files("queries").joinpath(f"{name}.sql").read_text(encoding="utf-8")
@@ -245,8 +256,9 @@ def build(data_dir: str | Path) -> dict[str, int]:
     _clear_stale(tmp)
     built = False
     try:
-        with connect(tmp) as con:
-            counts = _create(con, sources)
+        with interruptible():
+            with connect(tmp) as con:
+                counts = _create(con, sources)
         built = True
     except duckdb.Error as exc:
         raise IndexBuildError(f"building the index of {data_dir} failed: {exc}") from exc
@@ -302,23 +314,29 @@ def query(
         whole = output is not None or not console.is_terminal
     con = open_index(data_dir)
     try:
-        relation = con.sql(sql, params=params)
-        if relation is None:  # the last statement has no result (SET, PRAGMA...)
-            return 0
-        reader = relation.to_arrow_reader(BATCH_ROWS)
-        if output is None:
-            if fmt == "table":
-                return _write_display(reader, console, whole, vertical, max_rows)
-            return WRITERS[fmt](reader, sys.stdout)
-        with _replacing(Path(output)) as tmp:
-            if fmt == "parquet":
-                return write_parquet(reader, tmp)
-            with open(tmp, "w", encoding="utf-8", newline="") as out:
-                if fmt == "table":
-                    return (write_vertical if vertical else write_plain_table)(reader, out)
-                return WRITERS[fmt](reader, out)
+        with interruptible():
+            return _run_query(con, sql, params, fmt, output, console, max_rows, vertical, whole)
     finally:
         con.close()
+
+
+def _run_query(con, sql, params, fmt, output, console, max_rows, vertical, whole) -> int:
+    """``query`` once the index is open."""
+    relation = con.sql(sql, params=params)
+    if relation is None:  # the last statement has no result (SET, PRAGMA...)
+        return 0
+    reader = relation.to_arrow_reader(BATCH_ROWS)
+    if output is None:
+        if fmt == "table":
+            return _write_display(reader, console, whole, vertical, max_rows)
+        return WRITERS[fmt](reader, sys.stdout)
+    with _replacing(Path(output)) as tmp:
+        if fmt == "parquet":
+            return write_parquet(reader, tmp)
+        with open(tmp, "w", encoding="utf-8", newline="") as out:
+            if fmt == "table":
+                return (write_vertical if vertical else write_plain_table)(reader, out)
+            return WRITERS[fmt](reader, out)
 
 
 def _write_display(reader, console: Console, whole: bool, vertical: bool, max_rows: int) -> int:

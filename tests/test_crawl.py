@@ -8,6 +8,7 @@ the stats (``-s LINKINDEX_STATS_FILE``) and the WARC archive.
 
 from collections import Counter
 import json
+import os
 from pathlib import Path
 import random
 import signal
@@ -27,6 +28,7 @@ from sites import (  # noqa: F401 (site_server is a fixture)
     Resource,
     Site,
     command_env,
+    generated_site,
     html,
     page,
     redirect,
@@ -482,9 +484,12 @@ def test_stats(main_crawl):
     }
     # The end-of-run summary.
     assert "pages" in main_crawl.stdout and f"{len(pages):,}" in main_crawl.stdout
-    # A normal crawl is quiet: no component disabled with a warning, no deprecated Scrapy API.
-    assert " WARNING: " not in main_crawl.stderr
+    # A normal crawl is quiet: no Scrapy log, no component disabled with a warning, no deprecated API; the
+    # page that could not be fetched is counted in the summary (in words) and said once on stderr.
+    assert " INFO: " not in main_crawl.stderr and "WARNING" not in main_crawl.stderr
     assert "DeprecationWarning" not in main_crawl.stderr
+    assert "failed: broken response" in main_crawl.stdout and "refused: robots.txt" in main_crawl.stdout
+    assert main_crawl.stderr.strip() == "1 page(s) could not be fetched: see the summary"
 
 
 def test_index_tables(main_crawl):
@@ -620,6 +625,95 @@ def test_scrapy_crawl_from_the_project_root_writes_records(tmp_path):
     assert sorted(p["url"] for p in pages) == [f"{WWW}/", f"{WWW}/a"]
     assert {p["crawl_id"] for p in pages} == {"default"}
     assert [r["dst_url"] for r in read_records(tmp_path / "linkindex-data", "links")] == [f"{WWW}/a"]
+
+
+# -- what the terminal shows, exit codes ---------------------------------------
+
+
+def test_the_full_log_goes_to_a_file_and_the_terminal_stays_quiet(tmp_path, site_server):
+    site = Site({"www.example.com": {"/": html("Home", '<a href="/a">A</a>'), "/a": html("A")}})
+    log = tmp_path / "crawl.log"
+    result = crawl(tmp_path, f"{WWW}/", "--log-file", log, "-s", "LINKINDEX_PROGRESS_INTERVAL=0.2", proxy=site_server(site))
+    assert site.fetched() == Counter({f"{WWW}/": 1, f"{WWW}/a": 1})
+    assert "[scrapy.core.engine] INFO: Spider opened" in log.read_text()
+    assert "[scrapy" not in result.stderr and "INFO" not in result.stderr
+
+
+def test_a_crawl_that_fetches_no_seed_says_why_and_exits_1(tmp_path, site_server):
+    site = Site({"www.closed.com": {"/robots.txt": robots("User-agent: *\nDisallow: /\n"), "/": html("Closed")}})
+    result = crawl(tmp_path, "http://www.closed.com/", "http://10.1.2.3/", "-v", proxy=site_server(site), expect=1)
+    assert site.fetched() == Counter()
+    # Each seed is said when it fails, then again at the end, with the reason.
+    lines = result.stderr.splitlines()
+    assert lines[-3:] == [
+        "error: no seed could be fetched:",
+        "  http://10.1.2.3/: 10.1.2.3 is on a private network (allow with --allow-private-networks)",
+        "  http://www.closed.com/: robots.txt of www.closed.com forbids it",
+    ]
+    assert "WARNING: seed http://www.closed.com/ not fetched: robots.txt of www.closed.com forbids it" in result.stderr
+    assert "[scrapy.core.engine] INFO: Spider opened" in result.stderr  # -v: the full log
+    assert "refused: robots.txt" in result.stdout and "refused: private network" in result.stdout
+
+
+def wait_for_pages(site: Site, count: int, process, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while len(site.page_hits()) < count:
+        assert process.poll() is None, "the crawl ended before it was interrupted"
+        assert time.monotonic() < deadline, "the crawl fetched too little"
+        time.sleep(0.02)
+
+
+def test_ctrl_c_then_the_same_command_continues_the_crawl(tmp_path, site_server):
+    # 120 slow pages on two hosts of one domain, a budget of 100: the crawl is
+    # stopped after some 20 pages (of at least 2.5 s of work) and continued to its end.
+    hosts = ["www.resume.com", "blog.resume.com"]
+    site = generated_site(hosts, 60, delay=0.05, external="elsewhere.example")
+    base = site_server(site)
+    data = tmp_path / "data"
+    command = [
+        "crawl", "--data", data, "--crawl-id", "c1", "--max-pages-per-domain", "100", *FAST,
+        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+    ]  # fmt: skip
+    first = subprocess.Popen(
+        [sys.executable, "-m", "linkindex.cli", *map(str, command), "http://www.resume.com/p/0"],
+        env=command_env(base),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_for_pages(site, 20, first)
+        os.killpg(first.pid, signal.SIGINT)  # as a terminal's Ctrl-C does
+        out, err = first.communicate(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 130, err[-4000:]
+    assert err.strip().splitlines()[-1] == (
+        "interrupted: run `linkindex crawl --data "
+        f"{data} --crawl-id c1` to continue where it stopped, with --restart to start over"
+    )
+    fetched_first = len(read_records(data, "pages"))
+    assert 20 <= fetched_first < 100
+
+    # The seed may be left out: the crawl knows its own.
+    second = linkindex(*command, proxy=base, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr[-4000:]
+    assert second.stderr.splitlines()[0] == f"resuming crawl c1: {fetched_first:,} pages already fetched"
+    fetched = site.fetched()
+    assert set(fetched.values()) == {1}, "a page was fetched twice across the two runs"
+    assert len(fetched) == 100  # one budget across both runs
+    assert {p["url"] for p in read_records(data, "pages")} == set(fetched)  # the first run's records stay
+
+    # Finished: nothing to continue. --restart crawls it again.
+    again = linkindex(*command, proxy=base, cwd=tmp_path)
+    assert again.returncode == 0 and "crawl c1 is finished (100 pages fetched)" in again.stderr
+    assert sum(site.fetched().values()) == 100
+    restarted = linkindex(*command, "--restart", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", proxy=base, cwd=tmp_path)
+    assert restarted.returncode == 0 and "starting crawl c1 over" in restarted.stderr
+    assert sum(site.fetched().values()) == 200
 
 
 # -- limits --------------------------------------------------------------------

@@ -197,7 +197,7 @@ def crawl_here(args, console: Console, seeds, server=None, job=None) -> int:
     seed_count = stats.get("seeds/valid", 0)
     if server is None and seed_count and len(result.seed_failures) >= seed_count and result.pages_fetched == 0:
         error("no seed could be fetched:")
-        for url, why in result.seed_failures.items():
+        for url, why in sorted(result.seed_failures.items()):
             errors_line(f"  {url}: {why}")
         return EXIT_PARTIAL
     count = failures(stats)
@@ -247,11 +247,12 @@ def crawl_alone(args, console: Console) -> int:
         error(f"{exc}")
         return EXIT_USAGE
     try:
-        if args.restart and job.load() is not None:
-            job.clear()
-            note(f"starting crawl {args.crawl_id} over (its records so far stay in {args.data})")
         state = job.load()
         stored = state.get("seeds", []) if state else []
+        if args.restart and state is not None:
+            job.clear()
+            state = None
+            note(f"starting crawl {args.crawl_id} over (its records so far stay in {args.data})")
         if not seeds and not stored:
             error("no seed URLs: give SEED_URL arguments or --seeds-file")
             return EXIT_USAGE
