@@ -14,8 +14,9 @@ import subprocess
 import sys
 import time
 
-from helpers import write_sample
 import pytest
+
+from helpers import write_sample
 from sites import command_env
 
 ROOT = Path(__file__).resolve().parent.parent
