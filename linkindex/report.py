@@ -1,23 +1,24 @@
-"""The backlink profile of one domain, printed from the index tables.
+"""The backlink profile of one target, printed from the index tables.
 
 Everything shown comes from the tables built by ``linkindex.index.build``
 (``domain_summary``, ``referring_domains``, ``anchor_distribution``,
-``target_pages``, ``link_breakdown``); the domain reaches SQL only as a
-bound parameter.
+``target_pages``, ``link_breakdown``); the target reaches SQL only as bound
+parameters. A target narrower than a registered domain (one URL, a URL
+prefix, a host and its subdomains: ``linkindex.targets``) gets those tables
+computed for it alone, by the same models.
 """
 
 from pathlib import Path
 
-import ada_url
 from rich.columns import Columns
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from crawler.urls import host_domain
 from linkindex.display import shorten
 from linkindex.index import IndexBuildError, open_index
+from linkindex.targets import parse_target, shadow_tables
 
 #: Said once under a report that shortened a value (anchors and titles; URLs never are).
 SHORTENED_NOTE = "values shortened; `linkindex query` shows them whole (--format csv or --vertical)"
@@ -58,21 +59,18 @@ order by dimension, backlinks desc, value
 COUNT_DOMAINS_SQL = "select count(*) from domain_summary"
 
 
+#: The tables the report reads: for a target narrower than a domain, computed for it alone (see linkindex.targets).
+REPORT_TABLES = ("referring_domains", "anchor_distribution", "target_pages", "link_breakdown", "domain_summary")
+
+
 def normalize_domain(value: str) -> tuple[str, str]:
     """(host, registered domain) of a domain name or URL as a user types it.
 
     Lowercased and punycoded as a browser would (``Bücher.DE`` ->
     ``xn--bcher-kva.de``); a scheme, port and path are dropped.
     """
-    text = value.strip()
-    try:
-        url = ada_url.URL(text if "://" in text else f"http://{text}")
-    except ValueError:
-        url = None
-    if url is None or url.protocol not in ("http:", "https:") or not url.hostname:
-        raise IndexBuildError(f"not a domain name or http(s) URL: {value!r} (try e.g. example.com)")
-    host = url.hostname.rstrip(".")
-    return host, host_domain(host)
+    target = parse_target(value, "domain")
+    return target.host, target.domain
 
 
 def _rows(con, sql: str, params: dict) -> list[dict]:
@@ -81,11 +79,17 @@ def _rows(con, sql: str, params: dict) -> list[dict]:
 
 
 def report(
-    data_dir: str | Path, domain: str, top: int = 10, console: Console | None = None, errors: Console | None = None
+    data_dir: str | Path,
+    domain: str,
+    top: int = 10,
+    console: Console | None = None,
+    errors: Console | None = None,
+    mode: str | None = None,
 ) -> dict:
-    """Print the backlink profile of ``domain``; return the numbers shown.
+    """Print the backlink profile of ``domain``, a target in ``mode`` (see linkindex.targets); return the numbers shown.
 
-    The returned dict has ``domain`` (the registered domain reported on),
+    The returned dict has ``mode`` and ``target`` (the target in words),
+    ``domain`` (the registered domain that holds it),
     ``host`` (what the user asked for, normalised), ``totals`` (the
     domain_summary row; only ``backlinks``: 0 when the domain has none),
     ``referring_domains``, ``anchors`` and ``pages`` (lists of row dicts,
@@ -96,8 +100,11 @@ def report(
     if top < 1:
         raise IndexBuildError(f"--top must be at least 1, not {top}")
     console = console or Console()
-    host, target = normalize_domain(domain)
+    wanted = parse_target(domain, mode)
+    host, target = wanted.host, wanted.domain
     result = {
+        "mode": wanted.mode,
+        "target": wanted.describe(),
         "domain": target,
         "host": host,
         "totals": {"backlinks": 0},
@@ -110,18 +117,21 @@ def report(
     }
     con = open_index(data_dir)
     try:
+        indexed = con.execute(COUNT_DOMAINS_SQL).fetchall()[0][0]
+        if wanted.mode != "domain":
+            shadow_tables(con, wanted, REPORT_TABLES)
         params = {"domain": target}
         summary = _rows(con, SUMMARY_SQL, params)
-        if host != target:
+        if wanted.mode == "domain" and host != target:
             console.print(
                 f"[yellow]{escape(host)}[/] is a host of [bold]{escape(target)}[/]: "
-                "reporting on the whole registered domain."
+                "reporting on the whole registered domain (--mode subdomains: that host alone)."
             )
         if not summary:
-            indexed = con.execute(COUNT_DOMAINS_SQL).fetchall()[0][0]
             (errors or console).print(
-                f"No backlinks to [bold]{escape(target)}[/] in the index at {escape(str(data_dir))} "
-                f"({indexed:,} domains have backlinks). Check the spelling, or extract or crawl pages that link to it."
+                f"No backlinks to [bold]{escape(result['target'])}[/] (mode {wanted.mode}) in the index at "
+                f"{escape(str(data_dir))} ({indexed:,} domains have backlinks). Check the spelling, or extract "
+                "or crawl pages that link to it."
             )
             return result
         params["top"] = top
@@ -174,7 +184,7 @@ def _breakdown(title: str, counts: dict, total: int, shortened: list) -> Table:
 def _print(console: Console, result: dict) -> None:
     totals = result["totals"]
     shortened = []
-    console.rule(f"Backlink profile of {escape(result['domain'])}")
+    console.rule(f"Backlink profile of {escape(result['target'])} (mode {result['mode']})")
     overview = _table("", "", "")
     overview.show_header = False
     overview.add_row("Backlinks", f"{totals['backlinks']:,}")

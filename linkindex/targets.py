@@ -111,6 +111,9 @@ def parse_target(typed: str, mode: str | None = None) -> Target:
     url, host = parsed
     host = host.rstrip(".")
     rest = url.split("://", 1)[1]
+    if "@" in rest.split("/", 1)[0]:
+        # "mailto:a@example.com" read as a URL has a user and a password: not what anyone means.
+        raise TargetError(f"not a domain name or http(s) URL: {typed!r} (try e.g. example.com)")
     has_path = "/" in rest and rest[rest.index("/") :] not in ("/", "")
     if mode is None:
         mode = "exact" if has_scheme or has_path else "domain"

@@ -112,7 +112,7 @@ def test_query_formats(demo, tmp_path, capsys):
 
 
 def test_report(demo, capsys):
-    assert run("report", "https://www.example.org/some/page", "--data", demo) == 0
+    assert run("report", "https://www.example.org/some/page", "--mode", "domain", "--data", demo) == 0
     out = capsys.readouterr().out
     assert "example.org" in out and "Referring domains" in out
     assert "alice.github.io" in out

@@ -11,6 +11,7 @@ import json
 import os
 from pathlib import Path
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -526,6 +527,28 @@ def test_index_tables(main_crawl):
     ]
 
 
+def test_report_on_each_kind_of_target(main_crawl):
+    data = main_crawl.data
+    assert linkindex("build", "--data", data).returncode == 0
+
+    def backlinks(*target) -> tuple[int, str]:
+        done = linkindex("report", *target, "--data", data)
+        found = re.search(r"Backlinks\s+│\s+([\d,]+)", done.stdout)
+        title = re.search(r"Backlink profile of (.+?) \(mode (\w+)\)", done.stdout)
+        return done.returncode, (int(found[1]) if found else 0), (title.groups() if title else done.stderr)
+
+    # The backlinks of the site (see EXPECTED_LINKS): shop.co.uk's pages link to www.example.com's / and
+    # /about; www.example.com and blog.example.com link out to external.org four times.
+    assert backlinks("example.com") == (0, 2, ("example.com", "domain"))
+    assert backlinks(f"{WWW}/about") == (0, 1, (f"{WWW}/about", "exact"))
+    subdomains = ("www.example.com and its subdomains", "subdomains")
+    assert backlinks("www.example.com", "--mode", "subdomains") == (0, 2, subdomains)
+    assert backlinks("http://external.org/", "--mode", "prefix") == (0, 4, ("http://external.org/*", "prefix"))
+    missing = backlinks("blog.example.com", "--mode", "subdomains")
+    assert missing[:2] == (1, 0)
+    assert "No backlinks to blog.example.com and its subdomains (mode subdomains)" in missing[2]
+
+
 def warc_records(path: Path):
     with open(path, "rb") as stream:
         for record in ArchiveIterator(stream):
@@ -635,7 +658,9 @@ def test_scrapy_crawl_from_the_project_root_writes_records(tmp_path):
 def test_the_full_log_goes_to_a_file_and_the_terminal_stays_quiet(tmp_path, site_server):
     site = Site({"www.example.com": {"/": html("Home", '<a href="/a">A</a>'), "/a": html("A")}})
     log = tmp_path / "crawl.log"
-    result = crawl(tmp_path, f"{WWW}/", "--log-file", log, "-s", "LINKINDEX_PROGRESS_INTERVAL=0.2", proxy=site_server(site))
+    result = crawl(
+        tmp_path, f"{WWW}/", "--log-file", log, "-s", "LINKINDEX_PROGRESS_INTERVAL=0.2", proxy=site_server(site)
+    )
     assert site.fetched() == Counter({f"{WWW}/": 1, f"{WWW}/a": 1})
     assert "[scrapy.core.engine] INFO: Spider opened" in log.read_text()
     assert "[scrapy" not in result.stderr and "INFO" not in result.stderr

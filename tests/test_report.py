@@ -83,10 +83,12 @@ def test_report_top_limits_the_rankings(data_dir):
 
 
 def test_report_on_a_subdomain_or_url_covers_the_registered_domain(data_dir):
-    result, text = run(data_dir, "HTTPS://WWW.Example.com:443/pricing?x=1")
-    assert (result["host"], result["domain"]) == ("www.example.com", "example.com")
+    result, text = run(data_dir, "HTTPS://WWW.Example.com:443/pricing?x=1", mode="domain")
+    assert (result["host"], result["domain"], result["mode"]) == ("www.example.com", "example.com", "domain")
     assert result["totals"]["backlinks"] == 9
     assert "www.example.com is a host of example.com" in text
+    result, text = run(data_dir, "www.example.com")  # a bare host: its domain
+    assert result["mode"] == "domain" and result["totals"]["backlinks"] == 9
 
 
 def test_report_on_an_unknown_domain_prints_a_message(data_dir):
