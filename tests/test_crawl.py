@@ -866,6 +866,13 @@ def test_behind_a_proxy_names_pass_and_private_ip_literals_are_refused(tmp_path,
     result = crawl(tmp_path, f"{WWW}/", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", proxy=base)
     assert site.fetched() == Counter({f"{WWW}/": 1})
     assert result.stats["offsite/refused_private"] == 2
+    # The crawl goes on with the seed it could fetch; the others are said again at its end.
+    assert result.stderr.splitlines()[-3:] == [
+        "warning: 2 seed(s) could not be fetched:",
+        "  http://10.0.0.1/: 10.0.0.1 is on a private network (allow with --allow-private-networks)",
+        "  http://169.254.169.254/latest/meta-data/: 169.254.169.254 is on a private network (allow with "
+        "--allow-private-networks)",
+    ]
 
 
 # -- a killed crawl -----------------------------------------------------------

@@ -214,6 +214,8 @@ def test_a_worker_started_before_the_seed_waits_for_it(redis_server, site, tmp_p
     seed(redis_server.url, env)
     assert wait_all([worker]) == [0]
     assert set(web.fetched()) == expected_urls(pages)
+    # Quiet: no log lines, and no dependency's deprecation warnings (scrapy-redis's scheduler raises one).
+    assert "Warning" not in log.read_text() and " INFO: " not in log.read_text()
 
 
 def test_workers_find_their_crawl(redis_server, tmp_path):

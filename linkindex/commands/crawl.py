@@ -200,6 +200,11 @@ def crawl_here(args, console: Console, seeds, server=None, job=None) -> int:
         for url, why in sorted(result.seed_failures.items()):
             errors_line(f"  {url}: {why}")
         return EXIT_PARTIAL
+    if result.seed_failures:
+        # Said when each failed; said again here, where it cannot be missed.
+        warning(f"{len(result.seed_failures)} seed(s) could not be fetched:")
+        for url, why in sorted(result.seed_failures.items()):
+            errors_line(f"  {url}: {why}")
     count = failures(stats)
     if count:
         note(f"{count:,} page(s) could not be fetched: see the summary")
