@@ -132,8 +132,8 @@ def run_crawl(
 # -- resuming a crawl -----------------------------------------------------------
 
 
-class JobBusy(Exception):
-    """Another process is running the same crawl on the same data directory."""
+class JobError(Exception):
+    """The crawl's job directory cannot be used: another process runs the crawl, or --data is not writable."""
 
 
 class CrawlJob:
@@ -194,16 +194,19 @@ class CrawlJob:
         self.state_file.unlink(missing_ok=True)
 
     def lock(self) -> None:
-        """Hold the job's lock until ``unlock`` (or the process ends); JobBusy if another process holds it."""
+        """Hold the job's lock until ``unlock`` (or the process ends); JobError if another process holds it."""
         import fcntl
 
-        self.dir.mkdir(parents=True, exist_ok=True)
-        handle = open(self.dir / "lock", "a+")
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            handle = open(self.dir / "lock", "a+")
+        except OSError as exc:
+            raise JobError(f"cannot create {self.dir}: {(exc.strerror or str(exc)).lower()}; check --data") from exc
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
-            raise JobBusy(
+            raise JobError(
                 f"crawl {self.crawl_id} is running in another process on {self.dir.parent.parent}: "
                 "wait for it, or stop it (Ctrl-C) and run this again"
             ) from None

@@ -231,6 +231,11 @@ def test_missing_things_say_the_whole_way_at_once(tmp_path):
     missing = tmp_path / "seeds.txt"
     assert seeds.stderr.strip() == f"error: cannot read the seeds file {missing}: no such file or directory"
 
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    crawl = linkindex("crawl", "https://www.example.com/", "--data", not_a_directory)
+    assert crawl.returncode == 2 and "check --data" in crawl.stderr and "Traceback" not in crawl.stderr
+
     # A file that yields no record leaves no empty partition folders behind.
     garbage = tmp_path / "garbage.warc"
     garbage.write_bytes(b"\x00 not an archive" * 10)

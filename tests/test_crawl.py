@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from linkindex.crawl import CrawlJob, JobError
 from linkindex.schema import LINKS_SCHEMA, PAGES_SCHEMA
 from sites import (  # noqa: F401 (site_server is a fixture)
     BROKEN,
@@ -712,6 +713,9 @@ def test_ctrl_c_then_the_same_command_continues_the_crawl(tmp_path, site_server)
     )
     try:
         wait_for_pages(site, 20, first)
+        # Nobody else may run this crawl meanwhile: its queue is this process's.
+        with pytest.raises(JobError, match="crawl c1 is running in another process"):
+            CrawlJob(data, "c1").lock()
         os.killpg(first.pid, signal.SIGINT)  # as a terminal's Ctrl-C does
         out, err = first.communicate(timeout=30)
     finally:

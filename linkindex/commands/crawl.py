@@ -17,6 +17,7 @@ from linkindex.commands.common import (
     connect_redis,
     crawl_id_option,
     error,
+    errors,
     examples,
     failures,
     interrupted,
@@ -213,8 +214,6 @@ def crawl_here(args, console: Console, seeds, server=None, job=None) -> int:
 
 
 def errors_line(text: str) -> None:
-    from linkindex.commands.common import errors
-
     errors.print(text, soft_wrap=True, highlight=False, markup=False)
 
 
@@ -235,7 +234,7 @@ def run(args, console: Console) -> int:
 
 def crawl_alone(args, console: Console) -> int:
     """A crawl on this machine, continuing the one stopped in --data under --crawl-id, if any."""
-    from linkindex.crawl import CrawlJob, JobBusy
+    from linkindex.crawl import CrawlJob, JobError
     from pipelines.parquet import is_object_store
 
     if is_object_store(args.data):
@@ -248,7 +247,7 @@ def crawl_alone(args, console: Console) -> int:
         return EXIT_USAGE
     try:
         job.lock()
-    except JobBusy as exc:
+    except JobError as exc:
         error(f"{exc}")
         return EXIT_USAGE
     try:
