@@ -133,8 +133,11 @@ def test_several_statements_show_the_last_result_and_an_empty_query_is_an_error(
 def test_summaries_speak_words(tmp_path):
     garbage = tmp_path / "notes.warc"
     garbage.write_text("these are notes, not a web archive\n" * 5)
-    done = linkindex("extract", SAMPLE, garbage, "--data", tmp_path / "d", "--no-progress")
+    log = tmp_path / "extract.log"
+    done = linkindex("extract", SAMPLE, garbage, "--data", tmp_path / "d", "--no-progress", "--log-file", log)
     assert done.returncode == 1  # one file failed, the other was extracted
+    assert done.stderr == ""  # quiet: the full log went to the file, a line per file
+    assert f"[linkindex.extract] INFO: {SAMPLE}: 15 pages, 43 links" in log.read_text()
     assert "files extracted" in done.stdout and "HTTP errors" in done.stdout
     assert not re.search(r"\b[a-z_]+/[a-z_]+\b", done.stdout.replace(str(tmp_path), "").replace("pages/s", ""))
     # The reader names the file; it is not named twice.

@@ -106,7 +106,5 @@ def run(args, console: Console) -> int:
     print_summary(console, totals, title=f"extract → {args.data} (crawl {args.crawl_id})")
     failed = [r for r in results if r.error]
     for result in failed:
-        # The reader's messages name the file already.
-        message = result.error if result.path in result.error else f"{result.path}: {result.error}"
-        console.print(Text.assemble(("file failed:", "yellow"), " ", message), highlight=False, soft_wrap=True)
+        console.print(Text.assemble(("file failed:", "yellow"), " ", result.failure), highlight=False, soft_wrap=True)
     return EXIT_PARTIAL if failed else EXIT_OK
