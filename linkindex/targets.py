@@ -18,14 +18,15 @@ the same over tables that have no ``dst_host`` (``inbound_links``).
 
 ``shadow_tables`` makes the index's tables answer for a target narrower
 than a domain: in a read-only connection it creates temporary tables of
-the same names, computed by the same models over the target's links only,
-so the queries that read them (``report``) need no change.
+the same names, computed by the same models (facts, then tables) over the
+target's link records only, so the queries that read them (``report``)
+need no change.
 """
 
 from dataclasses import dataclass, field
 
 from crawler.urls import host_domain, parse_web_url
-from linkindex.index import IndexBuildError, table_sql
+from linkindex.db import IndexBuildError
 
 MODES = ("exact", "prefix", "subdomains", "domain")
 #: What ``--mode`` help says of each, with an example.
@@ -128,17 +129,24 @@ def parse_target(typed: str, mode: str | None = None) -> Target:
 
 
 def shadow_tables(con, target: Target, tables: list[str] | tuple[str, ...]) -> None:
-    """Make ``tables`` (and ``links``) answer for ``target`` only, in this connection.
+    """Make ``tables`` answer for ``target`` only, in this connection.
 
-    Temporary tables of the same names come first in DuckDB's search path:
-    ``links`` holds the target's backlink records, and each of ``tables``
-    (in build order) is computed from them by its own model, so every
-    number keeps its definition in one place. Everything else still reads
-    the index as built.
+    Temporary tables come first in DuckDB's search path, so the models are
+    run again, unchanged, over the target's links: ``stg_links`` holds the
+    target's link records, the per-link facts are computed from them by
+    their own models, and each of ``tables`` (in build order) from those.
+    Every number keeps its definition in one place; everything else still
+    reads the index as built.
     """
+    from linkindex.build import PART_FACTS, TABLES
+    from linkindex.models import model
+
     database = con.execute("select current_database()").fetchall()[0][0]
     condition, params = target.predicate()
-    source = '"' + database.replace('"', '""') + '".main.links'
-    con.execute(f"create or replace temp table links as select * from {source} where {condition}", params)
-    for name in tables:
-        con.execute(f"create or replace temp table {name} as\n{table_sql(name)}")
+    source = '"' + database.replace('"', '""') + '".main.stg_links'
+    con.execute(f"create or replace temp table stg_links as select * from {source} where {condition}", params)
+    for name in PART_FACTS:
+        con.execute(f"create or replace temp table {name} as\n{model(name, 'facts').sql}")
+    for name in TABLES:
+        if name in tables:
+            con.execute(f"create or replace temp table {name} as\n{model(name).sql}")

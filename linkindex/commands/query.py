@@ -14,15 +14,17 @@ EXAMPLES = examples(
 def description() -> str:
     import textwrap
 
-    from linkindex.index import TABLES, VIEWS
+    from linkindex.build import FACTS, RECORD_VIEWS, TABLES
 
     tables = textwrap.fill(f"Tables: {', '.join(TABLES)}.", 79)
-    views = textwrap.fill(f"Views over the records: {', '.join(VIEWS)}.", 79)
+    facts = textwrap.fill(f"Facts (pre-aggregates, per crawl): {', '.join(FACTS)}.", 79)
+    views = textwrap.fill(f"Views over the records: {', '.join(RECORD_VIEWS)}.", 79)
     return f"""\
 Run DuckDB SQL over DIR/index.duckdb (read-only). Several statements, separated
 by ';', run in order, and the result of the last one is shown.
 
 {tables}
+{facts}
 {views}
 Their columns and example queries: docs/tables.md (records: docs/schema.md).
 
