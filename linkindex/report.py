@@ -18,7 +18,7 @@ from rich.text import Text
 
 from linkindex.display import shorten
 from linkindex.index import IndexBuildError, open_index
-from linkindex.targets import parse_target, shadow_tables
+from linkindex.targets import Target, TargetError, parse_target, shadow_tables
 
 #: Said once under a report that shortened a value (anchors and titles; URLs never are).
 SHORTENED_NOTE = "values shortened; `linkindex query` shows them whole (--format csv or --vertical)"
@@ -69,8 +69,15 @@ def normalize_domain(value: str) -> tuple[str, str]:
     Lowercased and punycoded as a browser would (``Bücher.DE`` ->
     ``xn--bcher-kva.de``); a scheme, port and path are dropped.
     """
-    target = parse_target(value, "domain")
+    target = _parse_target(value, "domain")
     return target.host, target.domain
+
+
+def _parse_target(typed: str, mode: str | None) -> Target:
+    try:
+        return parse_target(typed, mode)
+    except TargetError as exc:
+        raise IndexBuildError(str(exc)) from exc
 
 
 def _rows(con, sql: str, params: dict) -> list[dict]:
@@ -100,7 +107,7 @@ def report(
     if top < 1:
         raise IndexBuildError(f"--top must be at least 1, not {top}")
     console = console or Console()
-    wanted = parse_target(domain, mode)
+    wanted = _parse_target(domain, mode)
     host, target = wanted.host, wanted.domain
     result = {
         "mode": wanted.mode,

@@ -25,9 +25,7 @@ need no change.
 
 from dataclasses import dataclass, field
 
-from crawler.urls import host_domain, parse_web_url
-from linkindex.db import IndexBuildError
-
+# Light to import (the command line's parser names the modes): what parses URLs is imported when used.
 MODES = ("exact", "prefix", "subdomains", "domain")
 #: What ``--mode`` help says of each, with an example.
 MODE_HELP = {
@@ -38,8 +36,8 @@ MODE_HELP = {
 }
 
 
-class TargetError(IndexBuildError):
-    """What the user typed is not a target of the mode asked for."""
+class TargetError(ValueError):
+    """What the user typed is not a target of the mode asked for; the message says what would be."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +100,8 @@ class Target:
 
 def parse_target(typed: str, mode: str | None = None) -> Target:
     """The target a user typed: ``mode`` as given, else ``exact`` for a URL and ``domain`` for a bare host."""
+    from crawler.urls import host_domain, parse_web_url
+
     if mode is not None and mode not in MODES:
         raise TargetError(f"unknown mode {mode!r}: one of {', '.join(MODES)}")
     text = typed.strip()
