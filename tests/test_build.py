@@ -211,7 +211,7 @@ def _kill_build_midway(data: Path, sig: int, marker) -> subprocess.Popen:
     while not marker() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     process.send_signal(sig)
-    process.communicate(timeout=120)
+    process.stderr_text = process.communicate(timeout=120)[1].decode()
     return process
 
 
@@ -229,6 +229,9 @@ def test_an_interrupted_build_leaves_the_previous_index_and_the_next_build_is_ri
     assert process.returncode != 0
     if sig == signal.SIGINT:
         assert process.returncode == 130
+        assert process.stderr_text.splitlines()[-1] == (
+            f"interrupted: the index was not changed; run `linkindex build --data {data}` again"
+        )
     assert snapshot(data) == before  # the old index, whole, over whatever facts are on disk
     build(data)
     assert snapshot(data) == before

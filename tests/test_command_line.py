@@ -9,14 +9,11 @@ import os
 from pathlib import Path
 import pty
 import re
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
-from helpers import write_sample
 from sites import command_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -164,30 +161,6 @@ def test_exit_codes(index, tmp_path):
     negative = linkindex("crawl", "https://example.com/", "--max-depth", "-3", "--data", tmp_path / "d")
     assert negative.returncode == 2 and "--max-depth: -3 is negative" in negative.stderr
     assert not (tmp_path / "d").exists()
-
-
-def test_interrupted_build_exits_130_and_keeps_the_index(tmp_path):
-    data = write_sample(tmp_path / "data")
-    assert linkindex("build", "--data", data).returncode == 0
-    before = (data / "index.duckdb").read_bytes()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "linkindex.cli", "build", "--data", str(data)],
-        env=env(),
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while not (data / "index.duckdb.tmp").exists():
-        assert process.poll() is None and time.monotonic() < deadline, "the build never started writing"
-        time.sleep(0.005)
-    os.killpg(process.pid, signal.SIGINT)
-    stderr = process.communicate(timeout=30)[1]
-    assert process.returncode == 130
-    assert stderr.startswith("interrupted: the index was not changed; run `linkindex build --data")
-    assert (data / "index.duckdb").read_bytes() == before
-    assert not list(data.glob("index.duckdb.tmp*"))
 
 
 # -- help ---------------------------------------------------------------------------
