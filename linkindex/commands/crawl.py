@@ -237,8 +237,9 @@ def crawl_alone(args, console: Console) -> int:
     from linkindex.crawl import CrawlJob, JobError
     from pipelines.parquet import is_object_store
 
-    if is_object_store(args.data):
-        # The job directory needs a local filesystem; the records do not.
+    if is_object_store(args.data) or any(pair.split("=", 1)[0].strip() == "JOBDIR" for pair in args.settings):
+        # The job directory needs a local filesystem (the records do not); and
+        # one set with -s JOBDIR=PATH (or turned off with -s JOBDIR=) is Scrapy's alone.
         seeds = read_seed_args(args)
         return EXIT_USAGE if seeds is None else crawl_here(args, console, seeds)
     job = CrawlJob(args.data, args.crawl_id)
