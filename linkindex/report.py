@@ -1,30 +1,35 @@
-"""The backlink profile of one domain, printed from the index tables.
+"""The backlink profile of one target, printed from the index tables.
 
 Everything shown comes from the tables built by ``linkindex.index.build``
 (``domain_summary``, ``referring_domains``, ``anchor_distribution``,
-``target_pages``, ``link_breakdown``; ``domain_authority``, ``domain_history``,
-``link_changes``, ``referring_domain_changes``, ``referring_domain_risk``,
-``referring_domain_flags``, ``domain_flags``, ``broken_backlinks``,
-``inbound_links``); the domain reaches SQL only as a bound parameter. Each
-section is one query (``*_SQL``), one function that runs it and one that
-prints it; ``--format json`` prints the returned dict instead.
+``target_pages``, ``link_breakdown``; ``domain_authority``, ``page_authority``,
+``link_changes``, ``referring_domain_changes``, ``domain_history``,
+``referring_domain_risk``, ``referring_domain_flags``, ``domain_flags``,
+``broken_backlinks``, ``inbound_links``); the target reaches SQL only as
+bound parameters. A target narrower than a registered domain (one URL, a URL
+prefix, a host and its subdomains: ``linkindex.targets``) gets those tables
+computed for it alone, by the same models, where they are computed from the
+facts (``REPORT_TABLES``); authority, flags and risk stay those of its
+registered domain. Each section of the report is one query (``*_SQL``), one
+function that runs it and one that prints it; ``--format json`` prints the
+returned dict instead.
 """
 
 import io
 from pathlib import Path
 
-import ada_url
 from rich.columns import Columns
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from crawler.urls import host_domain
-from linkindex.index import IndexBuildError, display_text, open_index
+from linkindex.display import shorten
+from linkindex.index import IndexBuildError, open_index
+from linkindex.targets import Target, TargetError, parse_target, shadow_tables
 
-#: Characters shown of an anchor text or URL (the index keeps them whole).
-MAX_LABEL_CHARS = 200
+#: Said once under a report that shortened a value (anchors and titles; URLs never are).
+SHORTENED_NOTE = "values shortened; `linkindex query` shows them whole (--format csv or --vertical)"
 
 SUMMARY_SQL = "select * exclude (target_domain) from domain_summary where target_domain = $domain"
 
@@ -79,7 +84,7 @@ where target_domain = $domain and crawl_id = $crawl
 REASONS_SQL = """
 select event, reason, count(*) as backlinks
 from link_changes
-where crawl_id = $crawl and dst_domain = $domain
+where crawl_id = $crawl and {target}
 group by event, reason
 order by event, backlinks desc, reason
 """
@@ -89,7 +94,7 @@ select link_changes.src_url, link_changes.dst_url, link_changes.anchor_text, lin
     domain_authority.authority
 from link_changes
 left join domain_authority on domain_authority.domain = link_changes.src_domain
-where link_changes.crawl_id = $crawl and link_changes.dst_domain = $domain and link_changes.event = 'lost'
+where link_changes.crawl_id = $crawl and link_changes.event = 'lost' and {target}
 order by domain_authority.authority desc nulls last, link_changes.src_url, link_changes.dst_url,
     link_changes.anchor_text
 limit $top
@@ -109,7 +114,7 @@ select
     count(distinct src_url) as pages,
     count(distinct src_domain) as referring_domains
 from current_backlinks
-where dst_domain = $domain and crawl_id <> $crawl
+where crawl_id <> $crawl and {target}
 """
 
 RISK_SQL = """
@@ -150,16 +155,16 @@ order by backlinks desc, anchor_class
 
 BROKEN_SQL = """
 select dst_url, src_url, anchor_text, broken_url, broken_status, redirects, referring_domain_authority
-from broken_backlinks
-where target_domain = $domain
+from (select *, target_domain as dst_domain from broken_backlinks)
+where {target}
 order by referring_domain_authority desc nulls last, dst_url, src_url, anchor_text
 limit $top
 """
 
 BROKEN_COUNT_SQL = """
 select count(*) as backlinks, count(distinct dst_url) as pages, count(distinct referring_domain) as referring_domains
-from broken_backlinks
-where target_domain = $domain
+from (select *, target_domain as dst_domain from broken_backlinks)
+where {target}
 """
 
 DISAVOWED_SQL = """
@@ -168,8 +173,29 @@ select
     count(*) as of_backlinks,
     count(distinct src_domain) filter (where disavowed) as referring_domains
 from inbound_links
-where dst_domain = $domain
+where {target}
 """
+
+
+PAGE_AUTHORITY_SQL = """
+select url, authority, rank, (select count(*) from page_authority) as pages, linking_pages
+from page_authority
+where list_contains($urls, url)
+order by authority desc, url
+"""
+
+
+#: The tables the report reads: for a target narrower than a domain, computed for it alone (see linkindex.targets).
+REPORT_TABLES = (
+    "referring_domains",
+    "anchor_distribution",
+    "target_pages",
+    "link_breakdown",
+    "domain_summary",
+    "link_changes",
+    "referring_domain_changes",
+    "domain_history",
+)
 
 
 def normalize_domain(value: str) -> tuple[str, str]:
@@ -178,15 +204,15 @@ def normalize_domain(value: str) -> tuple[str, str]:
     Lowercased and punycoded as a browser would (``Bücher.DE`` ->
     ``xn--bcher-kva.de``); a scheme, port and path are dropped.
     """
-    text = value.strip()
+    target = _parse_target(value, "domain")
+    return target.host, target.domain
+
+
+def _parse_target(typed: str, mode: str | None) -> Target:
     try:
-        url = ada_url.URL(text if "://" in text else f"http://{text}")
-    except ValueError:
-        url = None
-    if url is None or url.protocol not in ("http:", "https:") or not url.hostname:
-        raise IndexBuildError(f"not a domain name or http(s) URL: {value!r} (try e.g. example.com)")
-    host = url.hostname.rstrip(".")
-    return host, host_domain(host)
+        return parse_target(typed, mode)
+    except TargetError as exc:
+        raise IndexBuildError(str(exc)) from exc
 
 
 def _rows(con, sql: str, params: dict) -> list[dict]:
@@ -194,25 +220,40 @@ def _rows(con, sql: str, params: dict) -> list[dict]:
     return con.sql(sql, params=params).to_arrow_table().to_pylist()
 
 
-def report(data_dir: str | Path, domain: str, top: int = 10, console: Console | None = None, show: bool = True) -> dict:
-    """Print the backlink profile of ``domain`` (unless ``show`` is false); return the numbers shown.
+def report(
+    data_dir: str | Path,
+    domain: str,
+    top: int = 10,
+    console: Console | None = None,
+    errors: Console | None = None,
+    mode: str | None = None,
+    show: bool = True,
+) -> dict:
+    """Print the backlink profile of ``domain``, a target in ``mode`` (see linkindex.targets); return the numbers shown.
 
-    The returned dict has ``domain`` (the registered domain reported on),
+    The returned dict has ``mode`` and ``target`` (the target in words),
+    ``domain`` (the registered domain that holds it),
     ``host`` (what the user asked for, normalised), ``totals`` (the
     domain_summary row; only ``backlinks``: 0 when the domain has none),
     ``referring_domains``, ``anchors`` and ``pages`` (lists of row dicts,
     best first), and ``rel``, ``kind`` and ``placement`` (backlinks by value);
-    then ``authority`` (the domain_authority row, or None), ``changes``
-    (since the previous crawl), ``unverified``, ``quality`` (risk, flags),
-    ``anchor_classes``, ``broken`` and ``disavowed``.
+    then ``authority`` (the registered domain's domain_authority row, or
+    None; and ``page_authority`` for an exact target), ``changes`` (since the
+    previous crawl), ``unverified``, ``quality`` (risk and flags of the
+    registered domain), ``anchor_classes``, ``broken`` and ``disavowed``.
+    That the index holds no backlink to the domain is said on ``errors``
+    (default: ``console``). With ``show`` false nothing is printed.
     """
     if top < 1:
         raise IndexBuildError(f"--top must be at least 1, not {top}")
     console = console or Console()
     if not show:
-        console = Console(file=io.StringIO())
-    host, target = normalize_domain(domain)
+        console = errors = Console(file=io.StringIO())
+    wanted = _parse_target(domain, mode)
+    host, target = wanted.host, wanted.domain
     result = {
+        "mode": wanted.mode,
+        "target": wanted.describe(),
         "domain": target,
         "host": host,
         "totals": {"backlinks": 0},
@@ -223,6 +264,7 @@ def report(data_dir: str | Path, domain: str, top: int = 10, console: Console | 
         "kind": {},
         "placement": {},
         "authority": None,
+        "page_authority": [],
         "changes": None,
         "unverified": None,
         "quality": None,
@@ -232,18 +274,21 @@ def report(data_dir: str | Path, domain: str, top: int = 10, console: Console | 
     }
     con = open_index(data_dir)
     try:
+        indexed = con.execute(COUNT_DOMAINS_SQL).fetchall()[0][0]
+        if wanted.mode != "domain":
+            shadow_tables(con, wanted, REPORT_TABLES)
         params = {"domain": target}
         summary = _rows(con, SUMMARY_SQL, params)
-        if host != target:
+        if wanted.mode == "domain" and host != target:
             console.print(
                 f"[yellow]{escape(host)}[/] is a host of [bold]{escape(target)}[/]: "
-                "reporting on the whole registered domain."
+                "reporting on the whole registered domain (--mode subdomains: that host alone)."
             )
         if not summary:
-            indexed = con.execute(COUNT_DOMAINS_SQL).fetchall()[0][0]
-            console.print(
-                f"No backlinks to [bold]{escape(target)}[/] in the index at {escape(str(data_dir))} "
-                f"({indexed:,} domains have backlinks). Check the spelling, or extract or crawl pages that link to it."
+            (errors or console).print(
+                f"No backlinks to [bold]{escape(result['target'])}[/] (mode {wanted.mode}) in the index at "
+                f"{escape(str(data_dir))} ({indexed:,} domains have backlinks). Check the spelling, or extract "
+                "or crawl pages that link to it."
             )
             return result
         params["top"] = top
@@ -253,12 +298,12 @@ def report(data_dir: str | Path, domain: str, top: int = 10, console: Console | 
         result["pages"] = _rows(con, PAGES_SQL, params)
         for row in _rows(con, BREAKDOWN_SQL, {"domain": target}):
             result[row["dimension"]][row["value"]] = row["backlinks"]
-        result["authority"] = _authority(con, params)
-        result["changes"], result["unverified"] = _changes(con, params)
-        result["quality"] = _quality(con, params)
+        result["authority"], result["page_authority"] = _authority(con, wanted)
+        result["changes"], result["unverified"] = _changes(con, wanted, top)
+        result["quality"] = _quality(con, target, top)
         result["anchor_classes"] = _rows(con, ANCHOR_CLASSES_SQL, {"domain": target})
-        result["broken"] = _broken(con, params)
-        result["disavowed"] = _rows(con, DISAVOWED_SQL, {"domain": target})[0]
+        result["broken"] = _broken(con, wanted, top)
+        result["disavowed"] = _disavowed(con, wanted)
     finally:
         con.close()
     result["rel"] = {
@@ -271,12 +316,19 @@ def report(data_dir: str | Path, domain: str, top: int = 10, console: Console | 
     return result
 
 
-def _authority(con, params: dict) -> dict | None:
-    rows = _rows(con, AUTHORITY_SQL, {"domain": params["domain"]})
-    return rows[0] if rows else None
+def _target(wanted: Target, sql: str) -> tuple[str, dict]:
+    """``sql`` with its ``{target}`` condition: the target's links, over ``dst_url`` and ``dst_domain``."""
+    condition, params = wanted.domain_predicate()
+    return sql.replace("{target}", condition), params
 
 
-def _changes(con, params: dict) -> tuple[dict, dict]:
+def _authority(con, wanted: Target) -> tuple[dict | None, list[dict]]:
+    rows = _rows(con, AUTHORITY_SQL, {"domain": wanted.domain})
+    pages = _rows(con, PAGE_AUTHORITY_SQL, {"urls": list(wanted.urls)}) if wanted.mode == "exact" else []
+    return (rows[0] if rows else None), pages
+
+
+def _changes(con, wanted: Target, top: int) -> tuple[dict, dict]:
     """(what changed in the latest crawl, backlinks it did not re-check)."""
     crawls = _rows(con, LATEST_CRAWLS_SQL, {})
     latest = crawls[0]["crawl_id"] if crawls else None
@@ -290,31 +342,41 @@ def _changes(con, params: dict) -> tuple[dict, dict]:
     }
     if latest is None:
         return changes, {"crawl_id": None, "backlinks": 0, "pages": 0, "referring_domains": 0}
-    at_latest = {**params, "crawl": latest}
-    history = _rows(con, HISTORY_SQL, {"domain": params["domain"], "crawl": latest})
+    at_latest = {"domain": wanted.domain, "crawl": latest, "top": top}
+    history = _rows(con, HISTORY_SQL, {"domain": wanted.domain, "crawl": latest})
     changes["history"] = history[0] if history else None
     if changes["previous_crawl_id"] is not None:
-        changes["reasons"] = _rows(con, REASONS_SQL, {"domain": params["domain"], "crawl": latest})
-        changes["top_lost"] = _rows(con, TOP_LOST_SQL, at_latest)
+        sql, params = _target(wanted, REASONS_SQL)
+        changes["reasons"] = _rows(con, sql, {**params, "crawl": latest})
+        sql, params = _target(wanted, TOP_LOST_SQL)
+        changes["top_lost"] = _rows(con, sql, {**params, "crawl": latest, "top": top})
         changes["referring_domains"] = _rows(con, DOMAIN_CHANGES_SQL, at_latest)
-    unverified = {"crawl_id": latest, **_rows(con, UNVERIFIED_SQL, {"domain": params["domain"], "crawl": latest})[0]}
+    sql, params = _target(wanted, UNVERIFIED_SQL)
+    unverified = {"crawl_id": latest, **_rows(con, sql, {**params, "crawl": latest})[0]}
     return changes, unverified
 
 
-def _quality(con, params: dict) -> dict:
-    risk = {row["risk"]: row["referring_domains"] for row in _rows(con, RISK_SQL, {"domain": params["domain"]})}
+def _quality(con, domain: str, top: int) -> dict:
+    at_domain = {"domain": domain}
+    risk = {row["risk"]: row["referring_domains"] for row in _rows(con, RISK_SQL, at_domain)}
     return {
         "risk": {level: risk.get(level, 0) for level in ("high", "medium", "low")},
-        "top_risk": _rows(con, TOP_RISK_SQL, params),
-        "flags": {
-            row["flag"]: row["referring_domains"] for row in _rows(con, FLAG_COUNTS_SQL, {"domain": params["domain"]})
-        },
-        "domain_flags": _rows(con, DOMAIN_FLAGS_SQL, {"domain": params["domain"]}),
+        "top_risk": _rows(con, TOP_RISK_SQL, {**at_domain, "top": top}),
+        "flags": {row["flag"]: row["referring_domains"] for row in _rows(con, FLAG_COUNTS_SQL, at_domain)},
+        "domain_flags": _rows(con, DOMAIN_FLAGS_SQL, at_domain),
     }
 
 
-def _broken(con, params: dict) -> dict:
-    return {**_rows(con, BROKEN_COUNT_SQL, {"domain": params["domain"]})[0], "top": _rows(con, BROKEN_SQL, params)}
+def _broken(con, wanted: Target, top: int) -> dict:
+    sql, params = _target(wanted, BROKEN_COUNT_SQL)
+    counts = _rows(con, sql, params)[0]
+    sql, params = _target(wanted, BROKEN_SQL)
+    return {**counts, "top": _rows(con, sql, {**params, "top": top})}
+
+
+def _disavowed(con, wanted: Target) -> dict:
+    sql, params = _target(wanted, DISAVOWED_SQL)
+    return _rows(con, sql, params)[0]
 
 
 def _count(number: int, word: str) -> str:
@@ -343,16 +405,25 @@ def _text_table(title: str, *columns: str, numbers: tuple[str, ...] = ()) -> Tab
     return table
 
 
-def _breakdown(title: str, counts: dict, total: int) -> Table:
+def _label(value: str, shortened: list) -> Text:
+    """A value as ``query`` shows it in a terminal (see linkindex.display); ``shortened`` notes a cut."""
+    text, cut = shorten(value)
+    if cut:
+        shortened.append(value)
+    return Text(text)
+
+
+def _breakdown(title: str, counts: dict, total: int, shortened: list) -> Table:
     table = _table(title, "", "backlinks", "share")
     for value, count in counts.items():
-        table.add_row(Text(display_text(value, MAX_LABEL_CHARS)), f"{count:,}", f"{count / total:.0%}")
+        table.add_row(_label(value, shortened), f"{count:,}", f"{count / total:.0%}")
     return table
 
 
 def _print(console: Console, result: dict) -> None:
     totals = result["totals"]
-    console.rule(f"Backlink profile of {escape(result['domain'])}")
+    shortened = []
+    console.rule(f"Backlink profile of {escape(result['target'])} (mode {result['mode']})")
     overview = _table("", "", "")
     overview.show_header = False
     overview.add_row("Backlinks", f"{totals['backlinks']:,}")
@@ -366,7 +437,7 @@ def _print(console: Console, result: dict) -> None:
     table = _table("Top referring domains", "domain", "backlinks", "dofollow", "linked pages", "last seen")
     for row in result["referring_domains"]:
         table.add_row(
-            Text(display_text(row["referring_domain"], MAX_LABEL_CHARS)),
+            _label(row["referring_domain"], shortened),
             f"{row['backlinks']:,}",
             f"{row['dofollow_backlinks']:,}",
             f"{row['linked_pages']:,}",
@@ -376,11 +447,7 @@ def _print(console: Console, result: dict) -> None:
 
     table = _table("Top anchors", "anchor text", "backlinks", "domains", "dofollow", "share")
     for row in result["anchors"]:
-        anchor = (
-            Text(display_text(row["anchor_text"], MAX_LABEL_CHARS))
-            if row["anchor_text"]
-            else Text("(empty)", style="dim")
-        )
+        anchor = _label(row["anchor_text"], shortened) if row["anchor_text"] else Text("(empty)", style="dim")
         table.add_row(
             anchor,
             f"{row['backlinks']:,}",
@@ -394,7 +461,7 @@ def _print(console: Console, result: dict) -> None:
     for row in result["pages"]:
         status = row["dst_status"]
         table.add_row(
-            Text(display_text(row["dst_url"], MAX_LABEL_CHARS)),
+            _label(row["dst_url"], shortened),
             f"{row['referring_domains']:,}",
             f"{row['backlinks']:,}",
             f"{row['dofollow_backlinks']:,}",
@@ -408,35 +475,43 @@ def _print(console: Console, result: dict) -> None:
     console.print(
         Columns(
             [
-                _breakdown("By rel", result["rel"], total),
-                _breakdown("By placement", result["placement"], total),
-                _breakdown("By kind", result["kind"], total),
+                _breakdown("By rel", result["rel"], total, shortened),
+                _breakdown("By placement", result["placement"], total, shortened),
+                _breakdown("By kind", result["kind"], total, shortened),
             ],
             padding=(0, 4),
         )
     )
     console.print("[dim]A link with nofollow and ugc counts under both; dofollow is every link without nofollow.[/]")
     _print_authority(console, result)
-    _print_changes(console, result)
-    _print_quality(console, result)
-    _print_anchor_classes(console, result)
-    _print_broken(console, result)
+    _print_changes(console, result, shortened)
+    _print_quality(console, result, shortened)
+    _print_anchor_classes(console, result, shortened)
+    _print_broken(console, result, shortened)
     _print_disavowed(console, result)
+    if shortened:
+        console.print(SHORTENED_NOTE, style="dim", highlight=False)
 
 
 def _print_authority(console: Console, result: dict) -> None:
     authority = result["authority"]
-    if authority is None:
-        return
-    console.print(
-        f"[bold]Authority[/] {authority['authority']:.1f} of 100, rank {authority['rank']:,} of "
-        f"{authority['domains']:,} domains; {authority['referring_domains']:,} referring domains link to it "
-        "with followed links",
-        soft_wrap=True,
-    )
+    if authority is not None:
+        console.print(
+            f"[bold]Authority[/] of {escape(result['domain'])}: {authority['authority']:.1f} of 100, rank "
+            f"{authority['rank']:,} of {authority['domains']:,} domains; {authority['referring_domains']:,} "
+            "referring domains link to it with followed links",
+            soft_wrap=True,
+        )
+    for page in result["page_authority"]:
+        console.print(
+            f"[bold]Page authority[/] of {escape(page['url'])}: {page['authority']:.1f} of 100, rank "
+            f"{page['rank']:,} of {page['pages']:,} URLs; {page['linking_pages']:,} pages link to it with "
+            "followed links",
+            soft_wrap=True,
+        )
 
 
-def _print_changes(console: Console, result: dict) -> None:
+def _print_changes(console: Console, result: dict, shortened: list) -> None:
     changes, unverified = result["changes"], result["unverified"]
     history = changes["history"]
     if changes["previous_crawl_id"] is None:
@@ -459,9 +534,9 @@ def _print_changes(console: Console, result: dict) -> None:
         table = _text_table("Top lost backlinks", "from", "to", "anchor", "reason")
         for row in changes["top_lost"]:
             table.add_row(
-                Text(display_text(row["src_url"], MAX_LABEL_CHARS)),
-                Text(display_text(row["dst_url"], MAX_LABEL_CHARS)),
-                Text(display_text(row["anchor_text"], MAX_LABEL_CHARS)),
+                _label(row["src_url"], shortened),
+                _label(row["dst_url"], shortened),
+                _label(row["anchor_text"], shortened),
                 row["reason"],
             )
         console.print(table)
@@ -477,7 +552,7 @@ def _print_changes(console: Console, result: dict) -> None:
         for row in changes["referring_domains"]:
             event = row["event"] + (f" ({', '.join(row['lost_reasons'])})" if row["lost_reasons"] else "")
             table.add_row(
-                Text(display_text(row["referring_domain"], MAX_LABEL_CHARS)),
+                _label(row["referring_domain"], shortened),
                 event,
                 f"{row['backlinks_before']:,}",
                 f"{row['backlinks_after']:,}",
@@ -492,12 +567,12 @@ def _print_changes(console: Console, result: dict) -> None:
         )
 
 
-def _print_quality(console: Console, result: dict) -> None:
+def _print_quality(console: Console, result: dict, shortened: list) -> None:
     quality = result["quality"]
     risk = quality["risk"]
     console.print(
-        f"[bold]Link quality[/] (heuristics): referring domains at risk high {risk['high']:,}, "
-        f"medium {risk['medium']:,}, low {risk['low']:,}"
+        f"[bold]Link quality[/] of {escape(result['domain'])} (heuristics): referring domains at risk "
+        f"high {risk['high']:,}, medium {risk['medium']:,}, low {risk['low']:,}"
         + (
             "; flags: " + ", ".join(f"{flag} {count:,}" for flag, count in quality["flags"].items())
             if quality["flags"]
@@ -513,22 +588,23 @@ def _print_quality(console: Console, result: dict) -> None:
         )
         for row in quality["top_risk"]:
             table.add_row(
-                Text(display_text(row["referring_domain"], MAX_LABEL_CHARS)),
+                _label(row["referring_domain"], shortened),
                 Text(row["risk"], style="red" if row["risk"] == "high" else ""),
                 f"{row['backlinks']:,}",
-                Text(display_text("; ".join(row["reasons"]), 4 * MAX_LABEL_CHARS)),
+                _label("; ".join(row["reasons"]), shortened),
             )
         console.print(table)
 
 
-def _print_anchor_classes(console: Console, result: dict) -> None:
+def _print_anchor_classes(console: Console, result: dict, shortened: list) -> None:
     rows = result["anchor_classes"]
     if rows:
         total = sum(row["backlinks"] for row in rows)
-        console.print(_breakdown("Anchor classes", {row["anchor_class"]: row["backlinks"] for row in rows}, total))
+        classes = {row["anchor_class"]: row["backlinks"] for row in rows}
+        console.print(_breakdown("Anchor classes", classes, total, shortened))
 
 
-def _print_broken(console: Console, result: dict) -> None:
+def _print_broken(console: Console, result: dict, shortened: list) -> None:
     broken = result["broken"]
     if not broken["backlinks"]:
         return
@@ -544,8 +620,8 @@ def _print_broken(console: Console, result: dict) -> None:
     for row in broken["top"]:
         via = f" via {row['redirects']} redirect{'s' if row['redirects'] > 1 else ''}" if row["redirects"] else ""
         table.add_row(
-            Text(display_text(row["dst_url"], MAX_LABEL_CHARS)),
-            Text(display_text(row["src_url"], MAX_LABEL_CHARS)),
+            _label(row["dst_url"], shortened),
+            _label(row["src_url"], shortened),
             f"{row['broken_status']}{via}",
             "" if row["referring_domain_authority"] is None else f"{row['referring_domain_authority']:.1f}",
         )

@@ -456,7 +456,7 @@ def test_report_text_shows_every_section(data, capsys):
     assert run("report", SHOP, "--data", data) == 0
     out = capsys.readouterr().out
     for shown in (
-        "Authority 100.0 of 100, rank 1",
+        f"Authority of {SHOP}: 100.0 of 100, rank 1",
         "Since the previous crawl (v1 → v2): backlinks +3 −5",
         "Top lost backlinks",
         "page_noindex",
@@ -569,3 +569,28 @@ def test_same_network_raised_and_not(tmp_path):
         "d.com": "server network 5.6.7.0/24 shared with 3 other referring domains (a.com, b.com, c.com)",
         "six.com": "server network 2a00:1450:4001::/48 shared with the target",
     }
+
+
+def test_report_on_a_section_counts_its_changes_only(data, capsys):
+    assert run("report", f"{SHOP_URL}/products/", "--mode", "prefix", "--data", data, "--format", "json") == 0
+    report = json.loads(capsys.readouterr().out)
+    section = {e for e in web.expected_link_changes(V1, V2) if e.dst_url.startswith(f"{SHOP_URL}/products/")}
+    history = report["changes"]["history"]
+    assert (history["new_backlinks"], history["lost_backlinks"]) == (
+        sum(e.event == "new" for e in section),
+        sum(e.event == "lost" for e in section),
+    )
+    assert {(r["reason"], r["dst_url"]) for r in report["changes"]["top_lost"]} == {
+        (e.reason, e.dst_url) for e in section if e.event == "lost"
+    }
+    assert report["unverified"]["backlinks"] == 1  # greenthumb's post 8, to the compost bins
+    assert [r["dst_url"] for r in report["broken"]["top"]] == [f"{SHOP_URL}/products/discontinued"]
+    # Authority and link quality are the registered domain's.
+    assert report["authority"]["rank"] == 1 and report["quality"]["risk"]["high"] == 1
+
+
+def test_report_on_one_url_has_its_page_authority(data, con, capsys):
+    assert run("report", f"{SHOP_URL}/", "--data", data, "--format", "json") == 0
+    report = json.loads(capsys.readouterr().out)
+    (expected,) = rows(con, "select url, authority, rank from page_authority where url = $u", {"u": f"{SHOP_URL}/"})
+    assert [{k: r[k] for k in ("url", "authority", "rank")} for r in report["page_authority"]] == [expected]

@@ -1,15 +1,20 @@
 """``linkindex crawls``: the crawls in the index, each a snapshot, in the order they started."""
 
+import textwrap
+
 from rich.console import Console
 
-from linkindex.commands.common import EXIT_OK, EXIT_USAGE, add_data, error
+from linkindex.commands.common import EXIT_OK, EXIT_USAGE, add_data, error, examples
 
 HELP = "list the crawls in the index, in the order they started"
-DESCRIPTION = (
+DESCRIPTION = textwrap.fill(
     "List the crawls (or extraction runs) of the index, one row each, in the order they started (their "
     "earliest fetch): id, started, finished, pages, links and linking domains. Each crawl is a snapshot; "
-    "link_changes compares each with the one before."
+    "link_changes compares each with the one before.",
+    79,
 )
+
+EXAMPLES = examples("linkindex crawls --data idx", "linkindex crawls --data idx --format csv --output crawls.csv")
 
 CRAWLS_SQL = """
 select crawl_seq as seq, crawl_id, started, finished, pages, links, domains
@@ -20,7 +25,12 @@ order by crawl_seq
 
 def add_arguments(parser):
     add_data(parser)
-    parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    parser.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="csv: with a header line; json: one object per line",
+    )
     parser.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal")
 
 

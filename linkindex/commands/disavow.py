@@ -1,26 +1,49 @@
 """``linkindex disavow``: write a disavow file for Google from the link-quality flags, or import one."""
 
 import sys
+import textwrap
 
 from rich.console import Console
 from rich.markup import escape
 
-from linkindex.commands.common import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, add_data, error
+from linkindex.commands.common import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, HelpFormatter, add_data, error, examples
 
 HELP = "export a disavow file for Google, or import one so the index marks disavowed links"
-DESCRIPTION = (
+DESCRIPTION = textwrap.fill(
     "export: the referring domains of TARGET at or above a risk level (default high), or with any of the "
     "named flags, in Google's disavow format, after the entries of the file imported for TARGET. "
     "import: check a disavow file line by line and keep its valid lines with the data; the next "
-    "`linkindex build` marks the backlinks it disavows."
+    "`linkindex build` marks the backlinks it disavows.",
+    79,
+)
+
+
+EXAMPLES = examples(
+    "linkindex disavow export example.com --data idx --output disavow.txt",
+    "linkindex disavow export example.com --data idx --risk medium --flag sitewide > disavow.txt",
+    "linkindex disavow import disavow.txt --target example.com --data idx && linkindex build --data idx",
 )
 
 
 def add_arguments(parser):
     from linkindex.quality import REFERRING_DOMAIN_FLAGS, RISK_LEVELS
 
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    export = actions.add_parser("export", help="write a disavow file for TARGET")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION", help="export or import")
+    export = actions.add_parser(
+        "export",
+        help="write a disavow file for TARGET",
+        description=textwrap.fill(
+            "Write Google's disavow file for TARGET: the lines of the file imported for it, then "
+            "`domain:` entries for the referring domains chosen, each after a comment with its risk and flags. "
+            "Refused, with nothing written, past Google's limits (100,000 lines, 2 MB, URLs of 2,048 characters).",
+            79,
+        ),
+        epilog=examples(
+            "linkindex disavow export example.com --data idx --output disavow.txt",
+            "linkindex disavow export example.com --data idx --flag reciprocal --flag sitewide",
+        ),
+        formatter_class=HelpFormatter,
+    )
     export.add_argument("target", metavar="TARGET", help="the domain the links point to")
     add_data(export)
     export.add_argument(
@@ -39,8 +62,19 @@ def add_arguments(parser):
         help=f"also referring domains with this flag (repeatable): {', '.join(sorted(REFERRING_DOMAIN_FLAGS))}",
     )
     export.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
-    load = actions.add_parser("import", help="keep a disavow file with the data for the next build")
-    load.add_argument("file", metavar="FILE")
+    load = actions.add_parser(
+        "import",
+        help="keep a disavow file with the data for the next build",
+        description=textwrap.fill(
+            "Check a disavow file line by line (a bad line is reported by number and skipped), keep the "
+            "valid lines as DIR/disavow/<domain>.txt, replacing the file imported before, as an upload to Google "
+            "does. The next `linkindex build` marks the backlinks it disavows.",
+            79,
+        ),
+        epilog=examples("linkindex disavow import disavow.txt --target example.com --data idx"),
+        formatter_class=HelpFormatter,
+    )
+    load.add_argument("file", metavar="FILE", help="the disavow file (UTF-8 text, as Google reads it)")
     load.add_argument("--target", required=True, metavar="DOMAIN", help="the domain the file is for")
     add_data(load)
 

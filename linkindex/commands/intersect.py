@@ -1,16 +1,24 @@
 """``linkindex intersect``: the referring domains of competitors that do not link to you (link intersect)."""
 
+import textwrap
+
 from rich.console import Console
 
-from linkindex.commands.common import EXIT_OK, EXIT_USAGE, add_data, error
+from linkindex.commands.common import EXIT_OK, EXIT_USAGE, add_data, error, examples, positive_int
 
 HELP = "referring domains that link to several given domains and not to the excluded ones"
-DESCRIPTION = (
+DESCRIPTION = textwrap.fill(
     "Referring domains that link to at least K of the given domains (default: all of them) and to none of "
     "the excluded ones, over the current link graph (the latest fetch of every page), with how many and "
     "which of the given domains each links to, its backlinks to them and its authority; the given and "
     "excluded domains themselves are never results. Ordered by matching, then authority. The index holds "
-    "the same as a table macro: select * from link_intersect(['a.com', 'b.com'], ['mine.com'], 2)."
+    "the same as a table macro: select * from link_intersect(['a.com', 'b.com'], ['mine.com'], 2).",
+    79,
+)
+
+EXAMPLES = examples(
+    "linkindex intersect competitor-a.com competitor-b.com --exclude example.com --data idx",
+    "linkindex intersect a.com b.com c.com --min-matching 2 --dofollow --data idx --format csv --output gap.csv",
 )
 
 INTERSECT_SQL = "select * from link_intersect($domains, $excluded, $min_matching, $dofollow)"
@@ -22,13 +30,22 @@ def add_arguments(parser):
         "--exclude", action="append", default=[], metavar="DOMAIN", help="leave out domains linking here (repeatable)"
     )
     parser.add_argument(
-        "--min-matching", type=int, default=None, metavar="K", help="link to at least K of the domains (default: all)"
+        "--min-matching",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help="link to at least K of the domains (default: all of them)",
     )
     parser.add_argument(
         "--dofollow", action="store_true", help="count followed links only (for the excluded domains too)"
     )
     add_data(parser)
-    parser.add_argument("--format", choices=("table", "csv", "json", "parquet"), default="table")
+    parser.add_argument(
+        "--format",
+        choices=("table", "csv", "json", "parquet"),
+        default="table",
+        help="table: aligned columns; csv: with a header line; json: one object per line; parquet: needs --output",
+    )
     parser.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal")
 
 
