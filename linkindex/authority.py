@@ -56,7 +56,9 @@ class Graph:
     src -> dst); with ``labelled``, also ``src_label`` and ``dst_label`` (a
     property of each node, such as its domain). Repeated rows are fine: each
     distinct pair is one edge; a row from a node to itself makes it a node,
-    not an edge. The query is read once.
+    not an edge. The query is read three times (two for the nodes, one for
+    the edges); with ``materialize``, once into a temporary table, for a
+    query that costs more to run than to keep.
 
     The ranks go to the temporary table ``table``: ``node``, ``label`` (with
     ``labelled``), ``pagerank`` (double), ``inbound`` and ``outbound`` (the
@@ -66,6 +68,7 @@ class Graph:
     table: str
     links: str
     labelled: bool = False
+    materialize: bool = False
 
 
 def domain_graph(current_links: str = "current_links") -> Graph:
@@ -77,6 +80,8 @@ def domain_graph(current_links: str = "current_links") -> Graph:
         "select src_domain as src, dst_domain as dst, "
         "bool_or(not internal and nofollow_occurrences < occurrences) as followed "
         f"from {current_links} group by src_domain, dst_domain",
+        # Few rows (distinct pairs of domains), each the result of an aggregate.
+        materialize=True,
     )
 
 
@@ -172,42 +177,26 @@ def iterate(
     return x / x.sum(), iterations, change
 
 
-# Nodes are numbered in the order of a 64-bit hash of their value: grouping
-# and joining on integers is several times faster than on URLs. Two nodes
-# sharing a hash (about one chance in 40 at a billion nodes) show as two
-# values of a second, independent hash within one group; numbering then
-# falls back to the node values themselves.
-READ_LINKS = """
-create or replace temp table _rank_links as
-select src, dst, followed, hash(src) as src_hash, hash(dst) as dst_hash{labels}
-from ({links})
-"""
+# Nodes are numbered in the order of a 64-bit hash of their value, and edges
+# find their ends by that hash: joining on integers is several times faster
+# than on URLs, and the edges are read as pairs of integers. Should two nodes
+# share a hash (about one chance in 40 at a billion nodes), numbering falls
+# back to the node values themselves.
+MATERIALIZE_LINKS = "create or replace temp table _rank_links as {links}"
 
-NODES_BY_HASH = """
+NODES = """
 create or replace temp table _rank_nodes as
-select node_hash, any_value(node) as node, min(check_hash) <> max(check_hash) as shared, {label} as label
+select node, {label} as label, hash(node) as node_hash
 from (
-    select src_hash as node_hash, src as node, hash(src, 'check') as check_hash{src_label} from _rank_links
+    select src as node{src_label} from ({links})
     union all
-    select dst_hash, dst, hash(dst, 'check'){dst_label} from _rank_links
-)
-where node is not null
-group by node_hash
-"""
-
-HASHES_UNIQUE = "select not coalesce(bool_or(shared), false) from _rank_nodes"
-
-NODES_BY_VALUE = """
-create or replace temp table _rank_nodes as
-select node, hash(node) as node_hash, {label} as label
-from (
-    select src as node{src_label} from _rank_links
-    union all
-    select dst{dst_label} from _rank_links
+    select dst{dst_label} from ({links})
 )
 where node is not null
 group by node
 """
+
+HASHES_UNIQUE = "select count(distinct node_hash) = count(*) from _rank_nodes"
 
 NUMBER_NODES = """
 create or replace temp table _rank_nodes as
@@ -217,18 +206,18 @@ from _rank_nodes
 
 NUMBER_EDGES_BY_HASH = """
 select source.id as src, target.id as dst
-from _rank_links as link
+from (select hash(src) as src_hash, hash(dst) as dst_hash from ({links}) where followed) as link
 join _rank_nodes as source on source.node_hash = link.src_hash
 join _rank_nodes as target on target.node_hash = link.dst_hash
-where link.followed and source.id <> target.id
+where source.id <> target.id
 """
 
 NUMBER_EDGES_BY_VALUE = """
 select source.id as src, target.id as dst
-from _rank_links as link
+from (select src, dst from ({links}) where followed) as link
 join _rank_nodes as source on source.node = link.src
 join _rank_nodes as target on target.node = link.dst
-where link.followed and source.id <> target.id
+where source.id <> target.id
 """
 
 WRITE_RANKS = """
@@ -242,22 +231,26 @@ join _rank_values using (id)
 def rank_graph(con, graph: Graph, damping: float = DAMPING, tolerance: float = TOLERANCE) -> Ranking:
     """Rank ``graph`` on the DuckDB connection ``con``; write the temporary table ``graph.table``."""
     started = time.perf_counter()
-    labels = ", src_label, dst_label" if graph.labelled else ""
-    con.execute(READ_LINKS.format(links=graph.links, labels=labels))
-    columns = {
-        "label": "any_value(label)" if graph.labelled else "null",
-        "src_label": ", src_label as label" if graph.labelled else ", null as label",
-        "dst_label": ", dst_label" if graph.labelled else ", null",
-    }
-    con.execute(NODES_BY_HASH.format(**columns))
-    by_hash = con.execute(HASHES_UNIQUE).fetchall()[0][0]
-    if not by_hash:
-        con.execute(NODES_BY_VALUE.format(**columns))
+    links = graph.links
+    if graph.materialize:
+        con.execute(MATERIALIZE_LINKS.format(links=links))
+        links = "select * from _rank_links"
+    con.execute(
+        NODES.format(
+            links=links,
+            label="any_value(label)" if graph.labelled else "null",
+            src_label=", src_label as label" if graph.labelled else ", null as label",
+            dst_label=", dst_label" if graph.labelled else ", null",
+        )
+    )
     n = con.execute("select count(*) from _rank_nodes").fetchall()[0][0]
+    by_hash = con.execute(HASHES_UNIQUE).fetchall()[0][0] in (True, None)
     id_type = "int32" if n <= np.iinfo(np.int32).max else "int64"
     con.execute(NUMBER_NODES.format(order="node_hash" if by_hash else "node", id_type=id_type))
-    arrays = con.execute(NUMBER_EDGES_BY_HASH if by_hash else NUMBER_EDGES_BY_VALUE).fetchnumpy()
-    con.execute("drop table _rank_links")
+    number_edges = NUMBER_EDGES_BY_HASH if by_hash else NUMBER_EDGES_BY_VALUE
+    arrays = con.execute(number_edges.format(links=links)).fetchnumpy()
+    if graph.materialize:
+        con.execute("drop table _rank_links")
     src, dst = np.asarray(arrays["src"]), np.asarray(arrays["dst"])
     del arrays
     numbered = time.perf_counter()
