@@ -89,7 +89,9 @@ def test_rank_graph_numbers_by_value_when_two_nodes_share_a_hash(monkeypatch):
     import linkindex.authority as module
 
     # Every node hashed alike: the hash cannot number them, the values must.
-    monkeypatch.setattr(module, "NODES", module.NODES.replace("hash(node)", "0::ubigint"))
+    monkeypatch.setattr(
+        module, "NODES_BY_HASH", module.NODES_BY_HASH.replace("hash(node) as node_hash", "0::ubigint as node_hash")
+    )
     con = duckdb.connect()
     con.execute(
         "create table links as select *, true as followed "
