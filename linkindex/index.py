@@ -30,6 +30,7 @@ import csv
 from datetime import datetime
 from decimal import Decimal
 from importlib import resources
+import io
 import json
 import math
 import os
@@ -376,13 +377,25 @@ def _cell(value) -> Text:
     return Text(display_text(_text(value), MAX_CELL_CHARS))
 
 
-def write_csv(reader: pa.RecordBatchReader, out) -> int:
-    writer = csv.writer(out, lineterminator="\n")
+def csv_chunks(reader: pa.RecordBatchReader):
+    """The CSV text of ``reader`` as (text, rows in it): the header line, then each batch's rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(reader.schema.names)
+    yield buffer.getvalue(), 0
+    for batch in reader:
+        buffer.seek(0)
+        buffer.truncate()
+        for row in _rows([batch]):
+            writer.writerow([_text(v) for v in row])
+        yield buffer.getvalue(), batch.num_rows
+
+
+def write_csv(reader: pa.RecordBatchReader, out) -> int:
     count = 0
-    for row in _rows(reader):
-        writer.writerow([_text(v) for v in row])
-        count += 1
+    for text, rows in csv_chunks(reader):
+        out.write(text)
+        count += rows
     return count
 
 
