@@ -74,8 +74,10 @@ class WebIndex:
         config = {**LOCKED_CONFIG, "temp_directory": f"{self.path}.spill"}
         try:
             con = duckdb.connect(str(self.path), read_only=True, config=config)
-            con.execute("set global TimeZone = 'UTC'")
-            con.execute("set lock_configuration = true")
+            # Another WebIndex of this process may share the database instance, locked already.
+            if not con.execute("select current_setting('lock_configuration')").fetchall()[0][0]:
+                con.execute("set global TimeZone = 'UTC'")
+                con.execute("set lock_configuration = true")
             tables = con.execute(
                 "select table_name from information_schema.tables where table_schema = 'main'"
             ).fetchall()

@@ -29,7 +29,8 @@ class Column:
     name: str
     label: str
     #: How a cell is shown: text, url, domain, anchor, number, share, time, flag, status;
-    #: ``tags``: the names of the ``sources`` columns that are true (page only, not sortable).
+    #: ``tags``: the names of the ``sources`` columns that are true (not sortable);
+    #: ``page``: a URL under the title in the ``sources`` column.
     kind: str = "text"
     sortable: bool = True
     sources: tuple[str, ...] = ()
@@ -125,13 +126,16 @@ BACKLINKS = TableView(
     title="Backlinks",
     description="Every distinct link from another site to a page of this domain (inbound_links).",
     source="""
-        select src_url, src_domain, anchor_text, dst_url, kind, placement, nofollow, ugc, sponsored,
-            page_nofollow, occurrences, first_seen, last_seen, dst_status
-        from inbound_links
-        where dst_domain = $domain
+        select link.src_url, src_page.title as src_title, link.src_domain, link.anchor_text, link.dst_url,
+            link.kind, link.placement, link.nofollow, link.ugc, link.sponsored, link.page_nofollow,
+            link.occurrences, link.first_seen, link.last_seen, link.dst_status
+        from inbound_links as link
+        left join page_status as src_page on src_page.url = link.src_url
+        where link.dst_domain = $domain
     """,
     columns=(
         Column("src_url", "Referring page", "url"),
+        Column("src_title", "Referring page title"),
         Column("src_domain", "Referring domain", "domain"),
         Column("anchor_text", "Anchor text", "anchor"),
         Column("dst_url", "Target page", "url"),
@@ -147,7 +151,7 @@ BACKLINKS = TableView(
         Column("dst_status", "Target status", "status"),
     ),
     display=(
-        Column("src_url", "Referring page", "url"),
+        Column("src_url", "Referring page", "page", sources=("src_title",)),
         Column("anchor_text", "Anchor text", "anchor"),
         Column("dst_url", "Target page", "url"),
         Column("kind", "Kind"),
@@ -170,7 +174,7 @@ BACKLINKS = TableView(
         ANCHOR_CONTAINS,
         URL_CONTAINS,
     ),
-    requires=("inbound_links",),
+    requires=("inbound_links", "page_status"),
 )
 
 REFERRING_DOMAINS = TableView(
@@ -282,7 +286,7 @@ class Selection:
             options = flt.options
             if options is not None and value not in options:
                 raise BadRequest(f"{flt.name}={value!r}: use one of {', '.join(options)}")
-            selection.values[flt.name] = value
+            selection.values[flt.name] = flt.clean(value) if flt.clean else value
         sort = query.get("sort") or view.default_sort
         column = view.column(sort.removeprefix("-"))
         if column is None or not column.sortable:
@@ -306,7 +310,7 @@ class Selection:
             if flt.cases is not None:
                 conditions.append(flt.cases[value])
             else:
-                params[flt.name] = flt.clean(value) if flt.clean else value
+                params[flt.name] = value
                 conditions.append(flt.condition)
         where = " and ".join(f"({c})" for c in conditions) or "true"
         return where, params
