@@ -95,6 +95,8 @@ class ExtractedPage:
     #: The first <title>, whitespace collapsed; '' if empty, None if there is none.
     title: str | None = None
     page_nofollow: bool = False
+    #: Robots noindex, from meta robots/googlebot or the X-Robots-Tag header.
+    noindex: bool = False
     links: list[tuple] = field(default_factory=list)
     #: Hrefs that produced no record, by reason: ``unparseable`` (the URL
     #: parser fails) or ``non_web`` (mailto:, javascript:, data:, ftp: ...).
@@ -332,15 +334,26 @@ def decode_html(body: bytes, content_type: str | None, url: str | None = None) -
 
 
 def robots_nofollow(value: str | None) -> bool:
-    """Whether a robots meta content or X-Robots-Tag value forbids following links.
+    """Whether a robots meta content or X-Robots-Tag value forbids following links (``nofollow``, ``none``)."""
+    return not robots_directives(value).isdisjoint(("nofollow", "none"))
+
+
+def robots_noindex(value: str | None) -> bool:
+    """Whether a robots meta content or X-Robots-Tag value forbids indexing the page (``noindex``, ``none``)."""
+    return not robots_directives(value).isdisjoint(("noindex", "none"))
+
+
+def robots_directives(value: str | None) -> set[str]:
+    """The directive words of a robots meta content or X-Robots-Tag value that apply to this crawler.
 
     Directives are comma-separated; ``agent: directives`` addresses the
     directives that follow, up to the next agent, to one crawler, so
     ``otherbot: noindex, nofollow`` does not apply to us. Several headers
     joined by commas read as one list.
     """
+    words: set[str] = set()
     if not value:
-        return False
+        return words
     applies = True
     for directive in value.lower().split(","):
         name, colon, rest = directive.partition(":")
@@ -353,10 +366,8 @@ def robots_nofollow(value: str | None) -> bool:
             applies = name in ROBOTS_AGENTS
             directive = rest
         if applies:
-            for word in directive.split():
-                if word in ("nofollow", "none"):
-                    return True
-    return False
+            words.update(directive.split())
+    return words
 
 
 def refresh_url(content: str | None) -> str | None:
@@ -640,14 +651,20 @@ def extract_links(
     tags = [node.tag for node in nodes]
 
     doc_url, src_domain = _src_domain(url)
-    page_nofollow = robots_nofollow(x_robots_tag)
+    header_directives = robots_directives(x_robots_tag)
+    page_nofollow = not header_directives.isdisjoint(("nofollow", "none"))
+    page.noindex = not header_directives.isdisjoint(("noindex", "none"))
     base_href = None
     for tag, node in zip(tags, nodes):
         if tag == "meta":
             attrs = node.attributes
             name = attrs.get("name")
-            if name and name.strip().lower() in ROBOTS_META_NAMES and robots_nofollow(attrs.get("content")):
-                page_nofollow = True
+            if name and name.strip().lower() in ROBOTS_META_NAMES:
+                directives = robots_directives(attrs.get("content"))
+                if not directives.isdisjoint(("nofollow", "none")):
+                    page_nofollow = True
+                if not directives.isdisjoint(("noindex", "none")):
+                    page.noindex = True
         elif tag == "base":
             if base_href is None:
                 base_href = node.attributes.get("href") or ""

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from crawler.extractor import extract_links, is_html, redirect_link
+from crawler.extractor import extract_links, is_html, redirect_link, robots_noindex
 from crawler.urls import host_domain, parse_web_url, surt_host
 from pipelines.parquet import PageRow
 
@@ -71,6 +71,7 @@ def page_records(
     content_length: int | None = None,
     warc_file: str | None = None,
     warc_offset: int | None = None,
+    ip_address: str | None = None,
 ) -> PageRecords | None:
     """Build the records of one response; None when its URL is not a web URL.
 
@@ -80,7 +81,7 @@ def page_records(
     found by joining to ``pages``. ``error`` marks a body that is only part
     of the page (``too_large``, ``truncated``: its links are extracted) or
     that must not be parsed (``revisit``, ``content_decode``...). Counts go
-    to ``stats``.
+    to ``stats``. ``ip_address`` is the server's address, when known.
     """
     parsed = parse_web_url(url)
     if parsed is None:
@@ -99,6 +100,9 @@ def page_records(
         warc_file=warc_file,
         warc_offset=warc_offset,
         error=error,
+        # Any response can be noindex by header (a PDF, a 404); HTML adds its meta tags below.
+        noindex=robots_noindex(header_value(headers, "x-robots-tag")),
+        ip_address=ip_address,
     )
     links: list[tuple] = []
     stats["pages/seen"] += 1
@@ -129,6 +133,7 @@ def page_records(
         page.charset = extracted.charset
         page.title = extracted.title
         page.page_nofollow = extracted.page_nofollow
+        page.noindex = page.noindex or extracted.noindex
         if extracted.error:
             page.error = extracted.error
             stats[f"pages/skipped/{extracted.error}"] += 1

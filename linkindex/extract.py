@@ -80,6 +80,7 @@ def extract_file(
                 content_length=response.content_length,
                 warc_file=response.warc_file,
                 warc_offset=response.warc_offset,
+                ip_address=response.ip_address,
             )
             if records is not None:
                 writer.add(records.page, records.links, records.src)

@@ -5,11 +5,17 @@ Parquet writer, the WARC extractor, the crawler pipelines and the tests.
 ``docs/schema.md`` documents every field with an example row. Changing a
 field's name, type or meaning is a breaking change: bump ``SCHEMA_VERSION``
 (major for renames/removals/type changes, minor for added nullable columns).
+
+A reader of version X.Y reads every X.* file: columns added by a later minor
+version are ignored, columns a file lacks read as null.
+
+History: 1.0 the first contract; 1.1 adds ``pages.noindex`` and
+``pages.ip_address`` (null in 1.0 files).
 """
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 #: Key under which the schema version is stored in every Parquet file's metadata.
 SCHEMA_VERSION_KEY = b"linkindex.schema_version"
@@ -78,6 +84,12 @@ PAGES_SCHEMA = _with_metadata(
         # Why the page yielded no links although it might have (too_large,
         # binary, decode_error, revisit, ...); null when it was processed.
         pa.field("error", pa.string(), nullable=True),
+        # 1.1: robots noindex (meta robots/googlebot or X-Robots-Tag, directives
+        # for other agents ignored); null in 1.0 files.
+        pa.field("noindex", pa.bool_(), nullable=True),
+        # 1.1: the server's IP address (Scrapy's response.ip_address, or
+        # WARC-IP-Address); null when unknown and in 1.0 files.
+        pa.field("ip_address", pa.string(), nullable=True),
     ],
 )
 

@@ -51,6 +51,7 @@ from datetime import datetime, timezone
 import email.utils
 import glob
 import gzip
+import ipaddress
 import os
 import re
 import zlib
@@ -142,6 +143,8 @@ class WarcResponse:
     truncated: bool
     #: The WARC-Truncated header's reason (``length``, ``time``, ...), if any.
     warc_truncated: str | None = None
+    #: WARC-IP-Address (ARC: the header line's IP), the server's address; None when absent.
+    ip_address: str | None = None
 
 
 # --------------------------------------------------------------------------
@@ -439,6 +442,7 @@ class _FileReader:
             rec.reader,
             rec.content_length,
             warc_headers.get("WARC-Truncated"),
+            warc_headers.get("WARC-IP-Address"),
         )
 
     # -- warcio ------------------------------------------------------------
@@ -521,6 +525,7 @@ class _FileReader:
             rec.raw_stream,
             declared,
             warc_headers.get_header("WARC-Truncated"),
+            warc_headers.get_header("WARC-IP-Address") or warc_headers.get_header("ip-address"),
         )
 
     # -- shared ------------------------------------------------------------
@@ -545,11 +550,12 @@ class _FileReader:
         self.last_date = parsed
         return parsed
 
-    def _response(self, url, fetched_at, status, headers, rtype, offset, raw, declared, warc_truncated):
+    def _response(self, url, fetched_at, status, headers, rtype, offset, raw, declared, warc_truncated, ip):
         self.stats["warc/responses"] += 1
+        ip = _clean_ip(ip)
         if rtype == "revisit":
             return WarcResponse(
-                url, fetched_at, status, headers, b"", 0, self.path, offset, rtype, "revisit", False
+                url, fetched_at, status, headers, b"", 0, self.path, offset, rtype, "revisit", False, None, ip
             )
         body, content_length, error, truncated = _read_body(
             raw, declared, status, headers, self.max_body, self.stats
@@ -573,6 +579,7 @@ class _FileReader:
             error,
             truncated,
             warc_truncated.strip().lower() if warc_truncated else None,
+            ip,
         )
 
     def _not_seekable(self) -> None:
@@ -903,6 +910,16 @@ def _clean_uri(uri: str | None) -> str:
     if uri.startswith("<") and uri.endswith(">"):
         uri = uri[1:-1].strip()
     return uri.replace(" ", "%20")
+
+
+def _clean_ip(value: str | None) -> str | None:
+    """An IP address header in canonical form (IPv6 compressed), or None when absent or not an address."""
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value.strip().strip("[]")))
+    except ValueError:
+        return None
 
 
 def _parse_date(value: str | None) -> datetime | None:

@@ -90,6 +90,8 @@ class PageRow:
     warc_file: str | None = None
     warc_offset: int | None = None
     error: str | None = None
+    noindex: bool | None = None
+    ip_address: str | None = None
 
 
 _PAGE_ROW_FIELDS = [name for name in PAGES_SCHEMA.names if name != "crawl_id"]

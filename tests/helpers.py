@@ -75,6 +75,8 @@ def page(
     title: str | None = None,
     final_url: str | None = None,
     error: str | None = None,
+    noindex: bool | None = False,
+    ip_address: str | None = None,
 ) -> dict:
     """One PAGES_SCHEMA row."""
     return {
@@ -92,6 +94,8 @@ def page(
         "warc_file": None,
         "warc_offset": None,
         "error": error,
+        "noindex": noindex,
+        "ip_address": ip_address,
     }
 
 

@@ -575,6 +575,8 @@ def test_extracting_the_warc_archive_reproduces_the_link_records(main_crawl, tmp
 
     fields = [n for n in PAGES_SCHEMA.names if n != "warc_file"]
     crawled = {url: row for url, row in by_url(main_crawl.pages()).items() if row["warc_file"]}
+    # The server's address (the proxy's, here) travels through WARC-IP-Address.
+    assert {row["ip_address"] for row in crawled.values()} == {"127.0.0.1"}
     extracted = by_url(read_records(tmp_path / "again", "pages"))
     assert {u: [r[n] for n in fields] for u, r in extracted.items()} == {
         u: [r[n] for n in fields] for u, r in crawled.items()

@@ -6,6 +6,8 @@ Chromium and Firefox), URLs resolved by the WHATWG URL standard in the
 document's encoding, and the decoding a browser picks.
 """
 
+from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from crawler.extractor import (
     refresh_url,
     robots_nofollow,
 )
+from crawler.records import page_records
 from linkindex.schema import LINK_KINDS, LINK_TUPLE_FIELDS, PLACEMENTS
 
 HTML = Path(__file__).parent / "data" / "html"
@@ -377,6 +380,44 @@ def test_x_robots_tag(header, nofollow):
 )
 def test_robots_meta_content(content, nofollow):
     assert robots_nofollow(content) is nofollow
+
+
+@pytest.mark.parametrize(
+    ("header", "meta", "noindex"),
+    [
+        (None, None, False),
+        ("nofollow", None, False),
+        ("noindex", None, True),
+        ("NONE", None, True),
+        ("otherbot: noindex", None, False),
+        ("otherbot: nofollow, googlebot: noindex", None, True),
+        (None, '<meta name="robots" content="noindex, follow">', True),
+        (None, '<meta name="GoogleBot" content="none">', True),
+        (None, '<meta name="otherbot" content="noindex">', False),
+        (None, '<meta name="robots" content="index, nofollow">', False),
+    ],
+)
+def test_noindex_from_meta_robots_and_x_robots_tag(header, meta, noindex):
+    body = f"<html><head>{meta or ''}<title>t</title></head><body><a href='/a'>a</a></body></html>".encode()
+    page = extract_links(body, "https://www.example.com/", x_robots_tag=header)
+    assert page.noindex is noindex
+    assert len(page.links) == 1  # noindex does not stop the links being read
+
+
+def test_a_noindex_header_marks_any_response_page_html_or_not():
+    stats = Counter()
+    pdf = page_records(
+        "https://www.example.com/a.pdf", 200, [("Content-Type", "application/pdf"), ("X-Robots-Tag", "noindex")],
+        b"%PDF-1.4", datetime(2024, 1, 1, tzinfo=timezone.utc), stats,
+    )
+    missing = page_records(
+        "https://www.example.com/gone", 404, [("Content-Type", "text/html")],
+        b"<meta name=robots content=noindex>", datetime(2024, 1, 1, tzinfo=timezone.utc), stats,
+        ip_address="192.0.2.7",
+    )
+    assert (pdf.page.noindex, pdf.page.ip_address) == (True, None)
+    # A 404 body is not parsed: its meta tags are not read.
+    assert (missing.page.noindex, missing.page.ip_address) == (False, "192.0.2.7")
 
 
 def test_anchor_text_blocks():

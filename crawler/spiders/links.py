@@ -157,6 +157,7 @@ class LinksSpider(scrapy.Spider):
             fetched_at,
             self.counter,
             error=error,
+            ip_address=str(response.ip_address) if response.ip_address is not None else None,
         )
         if records is None:
             self.finished(response.request)
