@@ -41,8 +41,11 @@ def _html(args, console: Console) -> int:
     except ImportError as exc:
         error(f"the HTML report needs the web extra ({exc.name} is missing): pip install 'linkindex[web]'")
         return EXIT_USAGE
+    if args.top < 1:
+        error(f"--top must be at least 1, not {args.top}")
+        return EXIT_USAGE
     try:
-        domain = write_report(args.data, args.domain, args.html)
+        domain = write_report(args.data, args.domain, args.html, top=args.top)
     except IndexBuildError as exc:
         error(f"{exc}")
         return EXIT_USAGE

@@ -12,16 +12,16 @@ from pathlib import Path
 from linkindex.index import IndexBuildError
 from linkindex.report import normalize_domain
 from linkindex.web.db import WebIndex
-from linkindex.web.overview import overview
+from linkindex.web.overview import TOP, overview
 from linkindex.web.render import environment
 
 
-def render_report(data_dir: str | Path, domain: str, made_at: datetime | None = None) -> tuple[str, str]:
-    """(registered domain, HTML) of the one-file report on ``domain``."""
+def render_report(data_dir: str | Path, domain: str, top: int = TOP, made_at: datetime | None = None) -> tuple[str, str]:
+    """(registered domain, HTML) of the one-file report on ``domain``, with ``top`` rows a ranking."""
     _, target = normalize_domain(domain)
     index = WebIndex(data_dir)
     try:
-        data = overview(index, target)
+        data = overview(index, target, top)
     finally:
         index.close()
     if data is None:
@@ -38,9 +38,9 @@ def render_report(data_dir: str | Path, domain: str, made_at: datetime | None = 
     return target, html
 
 
-def write_report(data_dir: str | Path, domain: str, path: str | Path) -> str:
+def write_report(data_dir: str | Path, domain: str, path: str | Path, top: int = TOP) -> str:
     """Write the report on ``domain`` to ``path`` (through a temporary file); return the registered domain."""
-    target, html = render_report(data_dir, domain)
+    target, html = render_report(data_dir, domain, top)
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
