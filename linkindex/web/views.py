@@ -64,7 +64,7 @@ class TableView:
     slug: str  # the page's path under /domain/{domain}/
     title: str
     description: str
-    source: str  # SELECT of the view's rows, with $domain
+    source: str  # SELECT of the view's rows, with $domain: what filters and sorting apply to
     columns: tuple[Column, ...]
     key: tuple[str, ...]  # unique per row: the order after the user's sort
     default_sort: str  # a column name, '-' before it for descending
@@ -72,6 +72,10 @@ class TableView:
     requires: tuple[str, ...] = ()  # tables the source reads
     #: The columns of the HTML page, when it shows them otherwise than the downloads do.
     display: tuple[Column, ...] = ()
+    #: Joins that add columns to the rows once they are selected, sorted and paged (such as a
+    #: page's title): ``view_rows`` are the rows, ``added`` the columns these joins give.
+    joins: str = ""
+    added: str = ""
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -126,16 +130,16 @@ BACKLINKS = TableView(
     title="Backlinks",
     description="Every distinct link from another site to a page of this domain (inbound_links).",
     source="""
-        select link.src_url, src_page.title as src_title, link.src_domain, link.anchor_text, link.dst_url,
-            link.kind, link.placement, link.nofollow, link.ugc, link.sponsored, link.page_nofollow,
-            link.occurrences, link.first_seen, link.last_seen, link.dst_status
-        from inbound_links as link
-        left join page_status as src_page on src_page.url = link.src_url
-        where link.dst_domain = $domain
+        select src_url, src_domain, anchor_text, dst_url, kind, placement, nofollow, ugc, sponsored, page_nofollow,
+            occurrences, first_seen, last_seen, dst_status
+        from inbound_links
+        where dst_domain = $domain
     """,
+    joins="left join page_status as src_page on src_page.url = view_rows.src_url",
+    added="src_page.title as src_title",
     columns=(
         Column("src_url", "Referring page", "url"),
-        Column("src_title", "Referring page title"),
+        Column("src_title", "Referring page title", sortable=False),
         Column("src_domain", "Referring domain", "domain"),
         Column("anchor_text", "Anchor text", "anchor"),
         Column("dst_url", "Target page", "url"),
@@ -324,12 +328,17 @@ class Selection:
     def rows_sql(self, domain: str, paged: bool = True) -> tuple[str, dict]:
         """The statement of the selected rows (one page of them, or all) and its parameters."""
         where, params = self._where(domain)
-        columns = ", ".join(f'"{c.name}"' for c in self.view.columns)
-        sql = f"select {columns} from ({self.view.source}) as view_rows where {where} order by {self._order()}"
+        view = self.view
+        columns = ", ".join(f'"{c.name}"' for c in view.columns)
+        order = self._order()
+        sql = f"select * from ({view.source}) as view_rows where {where} order by {order}"
         if paged:
             sql += " limit $limit offset $offset"
             params.update(limit=self.per_page, offset=(self.page - 1) * self.per_page)
-        return sql, params
+        if view.joins:
+            # Only the rows shown are joined: a join over every row of a large domain costs more than the page.
+            sql = f"select view_rows.*, {view.added} from ({sql}) as view_rows {view.joins}"
+        return f"select {columns} from ({sql}) as view_rows order by {order}", params
 
     def count_sql(self, domain: str) -> tuple[str, dict]:
         where, params = self._where(domain)
