@@ -238,21 +238,22 @@ def run(args, console) -> int:
     try:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         table = Table(title=f"linkindex serve, {args.links:,} links: page latency (ms)", title_justify="left")
-        for column in ("domain (backlinks)", "page", "median", "slowest", "queries alone", "ratio", "size"):
-            table.add_column(column, justify="left" if column in ("domain (backlinks)", "page") else "right")
+        for column in ("page", "median", "slowest", "queries alone", "ratio", "size"):
+            table.add_column(column, justify="left" if column == "page" else "right", no_wrap=True)
         for label, (domain, backlinks) in domains.items():
             d = quote(domain)
-            paths = [
-                f"/domain/{d}",
-                f"/domain/{d}/backlinks",
-                f"/domain/{d}/backlinks?follow=dofollow&placement=main&anchor=text+1",
-                f"/domain/{d}/backlinks?sort=-anchor_text&page=40",
-                f"/domain/{d}/referring-domains",
-                f"/domain/{d}/anchors",
-                f"/domain/{d}/broken",
-                f"/domain/{d}/backlinks.csv?follow=nofollow",
-            ]
-            for path in paths:
+            table.add_row(f"[bold]{domain}: {backlinks:,} backlinks ({label})[/]")
+            paths = {
+                "overview": f"/domain/{d}",
+                "backlinks": f"/domain/{d}/backlinks",
+                "backlinks, 3 filters": f"/domain/{d}/backlinks?follow=dofollow&placement=main&anchor=text+1",
+                "backlinks, by anchor, page 40": f"/domain/{d}/backlinks?sort=-anchor_text&page=40",
+                "referring domains": f"/domain/{d}/referring-domains",
+                "anchors": f"/domain/{d}/anchors",
+                "broken": f"/domain/{d}/broken",
+                "backlinks CSV, nofollow": f"/domain/{d}/backlinks.csv?follow=nofollow",
+            }
+            for name, path in paths.items():
                 _timed_get(connection, path)  # warm-up
                 samples = [_timed_get(connection, path) for _ in range(args.requests)]
                 statuses = {status for _, status, _ in samples}
@@ -261,19 +262,19 @@ def run(args, console) -> int:
                 baseline = _baseline(data, _page_queries(path, domain), min(args.requests, 5))
                 colour = "green" if median * 1000 <= TARGET_MS else "red"
                 table.add_row(
-                    f"{domain} ({backlinks:,}, {label})",
-                    path.replace(f"/domain/{d}", "") or "/ (overview)",
+                    f"  {name}",
                     f"[{colour}]{median * 1000:,.0f}[/]" + ("" if statuses == {200} else f" {statuses}"),
                     f"{slowest * 1000:,.0f}",
                     f"{baseline * 1000:,.0f}",
                     f"{median / baseline:.2f}" if baseline else "",
                     f"{samples[-1][2] / 1024:,.0f} KiB",
                 )
-        for path in ("/", "/sql?" + urlencode({"q": "select count(*) from inbound_links"})):
+        table.add_section()
+        others = {"start page": "/", "SQL: count inbound_links": "/sql?" + urlencode({"q": "select count(*) from inbound_links"})}
+        for name, path in others.items():
             _timed_get(connection, path)
             times = sorted(_timed_get(connection, path)[0] for _ in range(args.requests))
-            table.add_row("", path.split("?")[0], f"{statistics.median(times) * 1000:,.0f}",
-                          f"{times[-1] * 1000:,.0f}", "", "", "")  # fmt: skip
+            table.add_row(name, f"{statistics.median(times) * 1000:,.0f}", f"{times[-1] * 1000:,.0f}", "", "", "")
         connection.close()
     finally:
         process.terminate()
