@@ -1,35 +1,14 @@
-"""The DuckDB link index: Parquet records -> views -> one table per ``queries/*.sql``.
+"""Reading the link index: ``query()`` runs SQL on a read-only connection and
+writes the result as a table, CSV, JSON lines or Parquet.
 
-A data directory is the unit a user works with::
-
-    DIR/links/crawl_id=<id>/part-*.parquet    link records (LINKS_SCHEMA)
-    DIR/pages/crawl_id=<id>/part-*.parquet    page records (PAGES_SCHEMA)
-    DIR/index.duckdb                          views over the records, and the tables
-
-``build()`` creates the views and runs the table queries in ``TABLES`` order
-into ``index.duckdb.tmp``, then renames it over ``index.duckdb``: a reader
-sees the old index or the new one, never half of one. ``query()`` runs SQL
-on a read-only connection and writes the result as a table, CSV, JSON lines
-or Parquet.
-
-Views (all read the Parquet files at query time, by absolute path):
-
-``links_all``, ``pages_all``
-    every record as written, including pages fetched twice in one crawl.
-``pages``
-    one fetch per (crawl_id, url): the latest fetched_at (a tie goes to the
-    smallest row, compared column by column).
-``links``
-    only the links of those kept fetches: a semi-join of ``links_all`` on
-    (crawl_id, src_url, fetched_at). Links whose page record is missing are
-    dropped too: every writer writes a page record for each fetch.
+The index itself is built by ``linkindex.build`` (records -> staging -> facts
+-> tables); its names are re-exported here for the callers that read it.
 """
 
 from contextlib import contextmanager
 import csv
 from datetime import datetime
 from decimal import Decimal
-from importlib import resources
 import io
 import json
 import math
@@ -38,212 +17,21 @@ from pathlib import Path
 import re
 import sys
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from linkindex.schema import SCHEMA_VERSION, SCHEMA_VERSION_KEY
+from linkindex.build import RECORD_GLOB, TABLES, BuildResult, build, record_files, table_sql  # noqa: F401
+from linkindex.db import DUCKDB_CONFIG, INDEX_FILE, IndexBuildError, connect, open_index  # noqa: F401
 
-INDEX_FILE = "index.duckdb"
-#: The record files of a table; skips the hidden ``.part-*.parquet.tmp`` being written.
-RECORD_GLOB = "*/part-*.parquet"
-#: Tables in build order: each may read the views and the tables before it.
-TABLES = (
-    "page_status",
-    "referring_domains",
-    "anchor_distribution",
-    "inbound_links",
-    "target_pages",
-    "link_breakdown",
-    "domain_summary",
-)
-VIEWS = ("links_all", "links", "pages_all", "pages")
-#: DuckDB would otherwise try to download extensions, and hang offline.
-DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-FORMATS = ("table", "csv", "json", "parquet")
 #: Rows printed by the ``table`` format; the rest are counted, not shown.
 MAX_TABLE_ROWS = 50
 #: Characters shown of one table cell (csv, json and parquet keep everything).
 MAX_CELL_CHARS = 500
 BATCH_ROWS = 10_000
-
-VIEWS_SQL = """
-create or replace view _links_files as
-select *, parse_filename(filename) as part
-from read_parquet({links}, hive_partitioning = false, union_by_name = true, filename = true);
-
-create or replace view _pages_files as
-select *, parse_filename(filename) as part
-from read_parquet({pages}, hive_partitioning = false, union_by_name = true, filename = true);
-
-create or replace view links_all as select * exclude (filename, part) from _links_files;
-
-create or replace view pages_all as select * exclude (filename, part) from _pages_files;
-
--- The latest fetch of each page, whatever it gave (for its status).
-create or replace view pages as
-select * from pages_all as record
-qualify row_number() over (partition by crawl_id, url order by fetched_at desc, record) = 1;
-
--- The links of one fetch per page: the latest that had a body to read (a
--- WARC revisit or a failed re-fetch does not hide the links seen before),
--- in one part only (the same fetch extracted twice, from two copies of a
--- WARC file, is counted once). A page's row and its links are always in
--- parts of the same name.
-create or replace view links as
-select * exclude (filename, part) from _links_files
-semi join (
-    select crawl_id, url, fetched_at, part
-    from _pages_files
-    qualify row_number() over (
-        partition by crawl_id, url
-        order by coalesce(error, '') not in ('revisit', 'dns', 'timeout', 'connection', 'download_error') desc,
-            fetched_at desc, part
-    ) = 1
-) as kept
-    on _links_files.crawl_id = kept.crawl_id
-    and _links_files.src_url = kept.url
-    and _links_files.fetched_at = kept.fetched_at
-    and _links_files.part = kept.part;
-"""
-
-
-class IndexBuildError(Exception):
-    """The index cannot be built or read as asked; the message says how to fix it."""
-
-
-def table_sql(name: str) -> str:
-    """The query of one table, as shipped in ``queries/<name>.sql``."""
-    return resources.files("queries").joinpath(f"{name}.sql").read_text(encoding="utf-8")
-
-
-def record_files(data_dir: str | Path, table: str) -> list[Path]:
-    """The complete Parquet files of ``table`` (``links`` or ``pages``), sorted."""
-    return sorted((Path(data_dir) / table).glob(RECORD_GLOB))
-
-
-def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection that never downloads extensions and speaks UTC."""
-    config = dict(DUCKDB_CONFIG)
-    if read_only:
-        # By default DuckDB spills to '<database>.tmp', the name build() writes to.
-        config["temp_directory"] = f"{path}.spill"
-    con = duckdb.connect(str(path), read_only=read_only, config=config)
-    con.execute("set TimeZone = 'UTC'")
-    return con
-
-
-def open_index(data_dir: str | Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to ``DIR/index.duckdb``."""
-    path = Path(data_dir) / INDEX_FILE
-    if not path.is_file():
-        raise IndexBuildError(f"no index at {path}: run `linkindex build --data {data_dir}` first")
-    return connect(path, read_only=True)
-
-
-def _source(data_dir: Path, table: str, files: list[Path]) -> str | list[str]:
-    """What read_parquet() reads for a table: the glob, or the file list if the path has glob characters.
-
-    A glob lets a view see files written after the build.
-    """
-    directory = str(data_dir / table)
-    if any(c in directory for c in "*?[]{}"):
-        return [str(f) for f in files]
-    return f"{directory}/{RECORD_GLOB}"
-
-
-def _sql_literal(source: str | list[str]) -> str:
-    """A string or list of strings as SQL text: a view cannot hold bound parameters."""
-    if isinstance(source, list):
-        return "[" + ", ".join(map(_sql_literal, source)) + "]"
-    return "'" + source.replace("'", "''") + "'"
-
-
-def _check_schema_version(con, source: str | list[str]) -> None:
-    major = SCHEMA_VERSION.split(".")[0]
-    rows = con.execute(
-        "select file_name, decode(value) from parquet_kv_metadata($source) where key = $key",
-        {"source": source, "key": SCHEMA_VERSION_KEY},
-    ).fetchall()
-    for file_name, version in rows:
-        if version.split(".")[0] != major:
-            raise IndexBuildError(
-                f"{file_name} was written with record schema {version}, this linkindex reads "
-                f"{SCHEMA_VERSION}: rewrite the records with this version, or use a linkindex that reads {version}"
-            )
-
-
-def _remove_database(path: Path) -> None:
-    for file in (path, Path(f"{path}.wal")):
-        file.unlink(missing_ok=True)
-
-
-def _clear_stale(path: Path) -> None:
-    """Remove what a crashed build left at ``path``, unless a running build holds it."""
-    if path.exists():
-        try:
-            duckdb.connect(str(path), config=DUCKDB_CONFIG).close()
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise IndexBuildError(f"another build is writing {path}: wait for it to finish") from exc
-        except duckdb.Error:
-            pass  # a torn file: removed below
-    _remove_database(path)
-
-
-def _create(con: duckdb.DuckDBPyConnection, sources: dict) -> dict[str, int]:
-    """Create the views and tables on ``con``; return their row counts."""
-    for source in sources.values():
-        _check_schema_version(con, source)
-    con.execute(VIEWS_SQL.format(**{table: _sql_literal(source) for table, source in sources.items()}))
-    counts = {}
-    for name in VIEWS + TABLES:
-        if name in TABLES:
-            con.execute(f"create or replace table {name} as\n{table_sql(name)}")
-        counts[name] = con.execute(f"select count(*) from {name}").fetchall()[0][0]
-    con.execute("checkpoint")
-    return counts
-
-
-def build(data_dir: str | Path) -> dict[str, int]:
-    """Build ``DIR/index.duckdb`` from the Parquet records; return the row count of each view and table."""
-    if "://" in str(data_dir) and not str(data_dir).startswith("file://"):
-        # DuckDB reads object stores only through its httpfs extension,
-        # which is not built in (and is not downloaded at run time).
-        raise IndexBuildError(
-            f"build reads a local or mounted directory, not {str(data_dir).split('?')[0]}: copy the "
-            "links/ and pages/ prefixes down (e.g. `aws s3 sync`) or mount the bucket, then build there"
-        )
-    data_dir = Path(str(data_dir).removeprefix("file://")).absolute()
-    sources = {}
-    for table in ("links", "pages"):
-        files = record_files(data_dir, table)
-        if not files:
-            raise IndexBuildError(
-                f"no {table[:-1]} records under {data_dir / table}: run `linkindex extract` or `linkindex crawl` first"
-            )
-        sources[table] = _source(data_dir, table, files)
-
-    final = data_dir / INDEX_FILE
-    tmp = data_dir / f"{INDEX_FILE}.tmp"
-    _clear_stale(tmp)
-    built = False
-    try:
-        with connect(tmp) as con:
-            counts = _create(con, sources)
-        built = True
-    except duckdb.Error as exc:
-        raise IndexBuildError(f"building the index of {data_dir} failed: {exc}") from exc
-    finally:
-        if not built:
-            _remove_database(tmp)
-    # A log left by a crash of a writer of the old index would be replayed on the new one.
-    Path(f"{final}.wal").unlink(missing_ok=True)
-    os.replace(tmp, final)
-    return counts
+FORMATS = ("table", "csv", "json", "parquet")
 
 
 # -- query ------------------------------------------------------------------

@@ -20,8 +20,8 @@
 --   last_seen      timestamptz  latest fetched_at of src_url with this link (UTC)
 --   dst_status     smallint     HTTP status of the latest fetch of dst_url; null when never fetched
 --
--- Backlinks only (internal = false). The first occurrence is the earliest
--- by (fetched_at, crawl_id, position).
+-- Backlinks only (internal = false), merged over crawls from fct_links. The
+-- first occurrence is the earliest by (fetched_at, crawl_id, position).
 
 with
 
@@ -34,15 +34,16 @@ backlinks as (
         kind,
         dst_domain,
         src_domain,
-        nofollow,
-        ugc,
-        sponsored,
+        occurrences,
+        nofollow_occurrences,
+        ugc_occurrences,
+        sponsored_occurrences,
         page_nofollow,
         placement,
         position,
         crawl_id,
         fetched_at
-    from links
+    from fct_links
     where not internal
 
 ),
@@ -66,9 +67,9 @@ grouped as (
         -- the domains are functions of the URLs, so any value is the value
         any_value(dst_domain) as dst_domain,
         any_value(src_domain) as src_domain,
-        bool_and(nofollow) as nofollow,
-        bool_or(ugc) as ugc,
-        bool_or(sponsored) as sponsored,
+        sum(nofollow_occurrences) = sum(occurrences) as nofollow,
+        sum(ugc_occurrences) > 0 as ugc,
+        sum(sponsored_occurrences) > 0 as sponsored,
         bool_and(page_nofollow) as page_nofollow,
         -- structs compare field by field: the minimum is the first occurrence
         min({
@@ -77,7 +78,7 @@ grouped as (
             'position': position,
             'placement': placement
         }) as first_occurrence,
-        count(*) as occurrences,
+        sum(occurrences)::bigint as occurrences,
         min(fetched_at) as first_seen,
         max(fetched_at) as last_seen
     from backlinks

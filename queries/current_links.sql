@@ -1,0 +1,59 @@
+-- current_links: the current link graph: every link of the latest fetch of every page.
+--
+-- Materialized: view
+-- Grain: one row per (src_url, dst_url, anchor_text, kind) on the latest fetch of src_url.
+-- Key: src_url, dst_url, anchor_text, kind
+-- Columns:
+--   crawl_id               varchar      crawl of the latest fetch of src_url
+--   fetched_at             timestamptz  when src_url was fetched (UTC)
+--   src_url                varchar      page the link is on
+--   src_host               varchar      its host
+--   src_domain             varchar      its registered domain
+--   dst_url                varchar      URL linked to
+--   dst_host               varchar      its host
+--   dst_domain             varchar      its registered domain
+--   anchor_text            varchar      link text ('' for canonical and redirect records)
+--   kind                   varchar      anchor, image, area, canonical or redirect
+--   internal               boolean      src_domain = dst_domain
+--   page_nofollow          boolean      the page is robots nofollow
+--   occurrences            integer      how often the link appears on the page
+--   nofollow_occurrences   integer      of those, nofollow (rel or page-level)
+--   ugc_occurrences        integer      of those, rel ugc
+--   sponsored_occurrences  integer      of those, rel sponsored
+--   placement              varchar      page region of the first occurrence; null for canonical and redirect
+--   position               integer      position of the first occurrence among the page's links (0-based)
+--   in_main                integer      occurrences in main content
+--   in_nav                 integer      occurrences in nav
+--   in_header              integer      occurrences in the page header
+--   in_footer              integer      occurrences in the page footer
+--   in_aside               integer      occurrences in aside
+--   in_comment             integer      occurrences in comments
+--   in_body                integer      occurrences elsewhere in the body
+--
+-- The fct_links rows of the crawl that fetched src_url last (page_status).
+-- A page whose latest fetch gave no links (a 404, a redirect, a failed
+-- fetch) has none here; a page that a later crawl did not fetch keeps the
+-- links of its earlier fetch. A view over the facts, computed when read.
+
+with
+
+latest as (
+
+    select
+        url,
+        crawl_id
+    from page_status
+
+),
+
+final as (
+
+    select fct_links.*
+    from fct_links
+    semi join latest
+        on latest.crawl_id = fct_links.crawl_id
+        and latest.url = fct_links.src_url
+
+)
+
+select * from final
