@@ -1,7 +1,7 @@
 """``python -m bench serve``: page latency of `linkindex serve` on a synthetic index of N links.
 
-Writes web-shaped link and page records (two crawls; power-law targets and
-anchors; 80 links a page, 30 % external) into ``--dir``, builds the index
+Writes web-shaped link and page records of two crawls (``bench/synthetic.py``)
+into ``--dir``, builds the index
 once (kept for later runs: pass the same ``--dir``), starts ``linkindex serve``
 as a child process and requests each page over HTTP, one at a time, on a
 kept-alive connection. For each page it prints the median and the slowest
@@ -15,14 +15,12 @@ import http.client
 import os
 from pathlib import Path
 import re
+import shutil
 import statistics
 import subprocess
 import time
 from urllib.parse import parse_qsl, quote, urlencode
 
-import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 from rich.table import Table
 
 from bench.common import linkindex_command
@@ -30,7 +28,6 @@ from bench.common import linkindex_command
 HELP = "page latency of linkindex serve on a synthetic index (default 10M links)"
 #: Pages answer within this (the goal the docs state), on the machine measured.
 TARGET_MS = 300
-LINKS_PER_PAGE = 80
 
 
 def add_arguments(parser):
@@ -43,123 +40,22 @@ def add_arguments(parser):
 
 # -- the synthetic index ---------------------------------------------------------
 
-# A uniform number in [0, 1) from a hash of the row's values.
-def _uniform(*values) -> str:
-    return f"((hash({', '.join(map(str, values))}) % 1000003)::double / 1000003)"
-
-
-def _links_sql(crawl: str, first_page: int, pages: int, domains: int, day: int) -> str:
-    """Link records of ``pages`` pages: one DuckDB SELECT shaped like the record contract."""
-    return f"""
-with page as (
-    select p, p % {domains} as site, p // {domains} as local from range({first_page}, {first_page + pages}) t(p)
-),
-link as (
-    select p, site, local, j,
-        {_uniform('p', 'j', 1)} < 0.3 as external,
-        -- a Zipf-like law: a few domains receive most links
-        least({domains} - 1, floor(pow({domains}, {_uniform('p', 'j', 2)})) - 1)::bigint as target,
-        floor(pow(200, {_uniform('p', 'j', 3)}))::bigint as target_page,
-        floor(pow(5000, {_uniform('p', 'j', 4)}))::bigint as anchor,
-        {_uniform('p', 'j', 5)} as roll
-    from page, range({LINKS_PER_PAGE}) t(j)
-)
-select
-    '{crawl}' as crawl_id,
-    timestamptz '2024-0{day}-01 00:00:00+00' + to_seconds(p % 86400) as fetched_at,
-    'https://www.d' || site || '.com/p' || local as src_url,
-    'www.d' || site || '.com' as src_host,
-    'd' || site || '.com' as src_domain,
-    'com,d' || site || ',www' as src_surt_host,
-    'https://www.d' || (case when external then target else site end) || '.com/p' || target_page as dst_url,
-    'www.d' || (case when external then target else site end) || '.com' as dst_host,
-    'd' || (case when external then target else site end) || '.com' as dst_domain,
-    'com,d' || (case when external then target else site end) || ',www' as dst_surt_host,
-    'anchor text ' || anchor as anchor_text,
-    case when roll < 0.10 then 'nofollow' when roll < 0.12 then 'nofollow ugc' when roll < 0.13 then 'sponsored'
-        else '' end as rel,
-    roll < 0.12 as nofollow,
-    roll >= 0.10 and roll < 0.12 as ugc,
-    roll >= 0.12 and roll < 0.13 as sponsored,
-    false as page_nofollow,
-    not external as internal,
-    case when j = 79 then 'canonical' when roll > 0.95 then 'image' else 'anchor' end as kind,
-    case when j = 79 then null when j < 8 then 'nav' when j > 70 then 'footer' when roll > 0.9 then 'aside'
-        else 'main' end as placement,
-    j::int as position
-from link
-"""
-
-
-def _pages_sql(crawl: str, first_page: int, pages: int, domains: int, day: int, dead: bool) -> str:
-    """Page records of the linking pages; with ``dead``, a 404 for a slice of the pages linked to."""
-    sql = f"""
-select '{crawl}' as crawl_id,
-    timestamptz '2024-0{day}-01 00:00:00+00' + to_seconds(p % 86400) as fetched_at,
-    'https://www.d' || (p % {domains}) || '.com/p' || (p // {domains}) as url,
-    'https://www.d' || (p % {domains}) || '.com/p' || (p // {domains}) as final_url,
-    200::smallint as status, 'text/html; charset=utf-8' as content_type, 'utf-8' as charset,
-    'Page ' || (p // {domains}) || ' of d' || (p % {domains}) as title, 40000::bigint as content_length,
-    {LINKS_PER_PAGE}::int as links_out, false as page_nofollow, null as warc_file, null::bigint as warc_offset,
-    null as error, false as noindex, null as ip_address
-from range({first_page}, {first_page + pages}) t(p)
-"""
-    if not dead:
-        return sql
-    return sql + f"""
-union all
-select '{crawl}', timestamptz '2024-0{day}-02 00:00:00+00',
-    'https://www.d' || d || '.com/p' || k, 'https://www.d' || d || '.com/p' || k,
-    404::smallint, 'text/html', 'utf-8', 'Not found', 300::bigint, 0, false, null, null, 'http_error', false, null
-from range(0, least({domains}, 200)) t(d), range(150, 200) u(k)
-"""
-
-
-def _write(con, sql: str, table: str, path: Path) -> int:
-    schema = {"links": _schema("links"), "pages": _schema("pages")}[table]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    rows = 0
-    with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-        for batch in con.sql(sql).to_arrow_reader(500_000):
-            table_batch = pa.Table.from_batches([batch]).select(schema.names).cast(schema)
-            writer.write_table(table_batch)
-            rows += table_batch.num_rows
-    os.replace(tmp, path)
-    return rows
-
-
-def _schema(table: str) -> pa.Schema:
-    from linkindex.schema import SCHEMAS
-
-    return SCHEMAS[table]
-
 
 def make_index(directory: Path, links: int, console) -> Path:
-    """Records of two crawls (the second re-fetches 60 % of the pages) and their index; reused when complete."""
+    """Records of two crawls (``bench/synthetic.py``: the second re-fetches the first's
+    first 40 % of pages, a few percent of their links changed) and their index; reused when complete."""
+    from bench.synthetic import write_crawl
     from linkindex.index import build
 
     data = directory / f"links-{links}"
     if (data / "index.duckdb").is_file():
         console.print(f"reusing the index at {data}")
         return data
-    pages = max(10, round(links / LINKS_PER_PAGE / 1.6))
-    domains = max(5, pages // 25)
+    shutil.rmtree(data, ignore_errors=True)
     started = time.perf_counter()
-    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
-    con.execute("set TimeZone = 'UTC'")
-    written = 0
-    for crawl, first, count, day in (("c1", 0, pages, 1), ("c2", 0, round(pages * 0.6), 2)):
-        for part, start in enumerate(range(first, first + count, 25_000)):
-            size = min(25_000, first + count - start)
-            name = f"part-{part:04d}.parquet"
-            written += _write(con, _links_sql(crawl, start, size, domains, day), "links",
-                              data / "links" / f"crawl_id={crawl}" / name)  # fmt: skip
-            _write(con, _pages_sql(crawl, start, size, domains, day, dead=part == 0), "pages",
-                   data / "pages" / f"crawl_id={crawl}" / name)  # fmt: skip
-    con.close()
-    console.print(f"wrote {written:,} link records ({pages:,} pages, {domains:,} domains) "
-                  f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
+    first = write_crawl(data, "first", round(links * 5 / 7))
+    second = write_crawl(data, "second", links - first["links"], revision=1)
+    console.print(f"wrote {first['links'] + second['links']:,} link records in {time.perf_counter() - started:.0f} s")
     started = time.perf_counter()
     counts = build(data)
     console.print(f"built the index in {time.perf_counter() - started:.0f} s: "

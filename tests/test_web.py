@@ -278,8 +278,9 @@ def test_sql_page_stops_a_query_at_the_time_limit(data_dir):
     "sql, message",
     [
         ("select * from read_csv('/etc/passwd')", "file system operations are disabled"),
-        ("select * from links", "file system operations are disabled"),  # the views read Parquet files
+        ("select * from read_parquet('DATA/links/../../*/*.parquet')", "file system operations are disabled"),
         ("copy domain_summary to '/tmp/out.csv'", "not COPY"),
+        ("copy domain_summary to 'DATA/links/x.parquet'", "not COPY"),
         ("select 1; select 2", "Run one statement at a time."),
         ("attach '/tmp/other.duckdb'", "not ATTACH"),
         ("install httpfs", "not LOAD"),
@@ -291,17 +292,27 @@ def test_sql_page_stops_a_query_at_the_time_limit(data_dir):
         ("selec 1", "Parser Error"),
     ],
 )
-def test_sql_page_refuses_what_would_leave_the_index(client, sql, message):
+def test_sql_page_refuses_what_would_leave_the_index(client, data_dir, sql, message):
+    sql = sql.replace("DATA", str(data_dir))
     response = client.get("/sql", params={"q": sql})
     assert response.status_code == 400
     assert message in response.text
     assert client.get("/sql.csv", params={"q": sql}).status_code == 400
 
 
+def test_sql_page_reads_the_views_over_the_records(client, data_dir):
+    # The index's own record files are the one place the connection may read.
+    response = client.get("/sql", params={"q": "select count(*) as n from links"})
+    assert response.status_code == 200
+    assert re.search(r"<td>\d+</td>", response.text)
+    assert not list(data_dir.glob("links/*.csv"))
+
+
 def test_the_locked_connection_cannot_be_unlocked(data_dir):
     index = WebIndex(data_dir)
     try:
-        for sql in ("set enable_external_access = true", "set lock_configuration = false", "set memory_limit = '1TB'"):
+        for sql in ("set enable_external_access = true", "set lock_configuration = false", "set memory_limit = '1TB'",
+                    "set allowed_directories = ['/']"):  # fmt: skip
             with pytest.raises(Exception, match="locked|Cannot change"):
                 index.rows(sql)
         assert index.rows("select current_setting('TimeZone')")[1] == [("UTC",)]

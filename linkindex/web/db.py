@@ -1,11 +1,12 @@
-"""The index as the web interface reads it: one read-only DuckDB connection that cannot leave the database.
+"""The index as the web interface reads it: one read-only DuckDB connection that cannot leave the index.
 
-The connection is opened read-only with DuckDB's external access disabled
-(no reading or writing files, no ATTACH, no extension loading or
-installing), and its configuration is locked, so no query, not even one
-typed on the SQL page, can change that or the server's memory and threads.
-The views over the Parquet records (``links``, ``pages``...) read files and
-so do not answer here; every page reads the tables.
+The connection is opened read-only with DuckDB's external access disabled:
+no file can be read or written but the index's own record and fact files
+(``DIR/links``, ``DIR/pages``, ``DIR/facts``, which its views read), no
+ATTACH, no extension loaded or installed. Its configuration is then locked,
+so no query, not even one typed on the SQL page, can change that or the
+server's memory and threads. (The SQL page also runs SELECT statements
+only, so not even those directories can be written to.)
 
 Every query runs on a cursor of its own under a time limit: a timer
 interrupts it when the limit passes. ``linkindex build`` replaces
@@ -25,11 +26,9 @@ from linkindex.index import DUCKDB_CONFIG, INDEX_FILE, IndexBuildError
 #: Rows fetched from DuckDB at a time.
 BATCH_ROWS = 2048
 
-LOCKED_CONFIG = {
-    **DUCKDB_CONFIG,
-    "enable_external_access": False,
-    "allow_community_extensions": False,
-}
+LOCKED_CONFIG = {**DUCKDB_CONFIG, "allow_community_extensions": False}
+#: The data directory's folders the index's views read.
+READABLE = ("links", "pages", "facts")
 
 
 class QueryError(Exception):
@@ -76,8 +75,13 @@ class WebIndex:
             con = duckdb.connect(str(self.path), read_only=True, config=config)
             # Another WebIndex of this process may share the database instance, locked already.
             if not con.execute("select current_setting('lock_configuration')").fetchall()[0][0]:
+                readable = [f"{self.path.parent.absolute() / name}/" for name in READABLE]
+                con.execute("set allowed_directories = $dirs", {"dirs": readable})
+                con.execute("set enable_external_access = false")
                 con.execute("set global TimeZone = 'UTC'")
                 con.execute("set lock_configuration = true")
+            if con.execute("select current_setting('enable_external_access')").fetchall()[0][0]:
+                raise IndexBuildError("the index connection could not be locked down")  # never serve an open one
             tables = con.execute(
                 "select table_name from information_schema.tables where table_schema = 'main'"
             ).fetchall()
