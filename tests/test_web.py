@@ -104,6 +104,12 @@ def test_start_page_lists_the_most_linked_domains(client, data_dir):
     assert shown == [row[0] for row in expected[1:]]
 
 
+def test_start_page_lists_the_crawls(client):
+    expected = sql_rows(client, "select crawl_id from crawls order by crawl_seq")
+    html = client.get("/").text.split('id="crawls"')[1]
+    assert re.findall(r'<td class="num">\d+</td><td>([^<]+)</td>', html) == [row[0] for row in expected[1:]] == ["c1", "c2"]
+
+
 def test_overview_shows_the_numbers_sql_gives(client):
     index = client.app.state.index
     totals = index.record("select * from domain_summary where target_domain = 'example.com'")

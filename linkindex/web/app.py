@@ -178,7 +178,9 @@ class Pages:
             except IndexBuildError as exc:
                 return self.error(request, 400, str(exc), q=typed)
             return RedirectResponse(domain_path(target), status_code=303)
-        return self.render(request, "home.html", domains=overview_data.top_domains(self.index))
+        return self.render(
+            request, "home.html", domains=overview_data.top_domains(self.index), crawls=overview_data.crawls(self.index)
+        )
 
     # -- a domain ----------------------------------------------------------
 

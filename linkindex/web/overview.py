@@ -116,6 +116,14 @@ def chart(chart_type: str, title: str, labels: list, series: dict[str, list], **
     return {"type": chart_type, "title": title, "labels": labels, "datasets": datasets, **options}
 
 
+CRAWLS_SQL = "select crawl_seq, crawl_id, started, finished, pages, links, domains from crawls order by crawl_seq"
+
+
+def crawls(index: WebIndex) -> list[dict]:
+    """The crawls of the index, in the order they started (none for an index without the crawls table)."""
+    return index.records(CRAWLS_SQL) if index.has("crawls") else []
+
+
 def top_domains(index: WebIndex, top: int = 20) -> list[dict]:
     """The most linked-to domains of the index, for the start page."""
     return index.records(TOP_DOMAINS_SQL, {"top": top})
