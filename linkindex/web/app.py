@@ -39,7 +39,7 @@ from linkindex.report import normalize_domain
 from linkindex.web import overview as overview_data
 from linkindex.web.db import QueryError, QueryTimeout, WebIndex
 from linkindex.web.render import ASSETS, environment
-from linkindex.web.views import VIEWS, BadRequest, Selection
+from linkindex.web.views import VIEWS, BadRequest, Selection, view_for
 
 #: No inline script or style, nothing from another origin.
 CONTENT_SECURITY_POLICY = (
@@ -221,18 +221,22 @@ class Pages:
         if redirect is not None:
             return redirect
         slug, _, fmt = request.path_params["view"].partition(".")
-        view = VIEWS.get(slug)
-        if view is None or fmt not in ("", "csv", "json"):
+        if slug not in VIEWS or fmt not in ("", "csv", "json"):
             raise HTTPException(404)
+        view = view_for(slug, self.index.current_names())
         context = {"domain": domain, "q": domain, "active": slug, "view": view}
-        if not self.index.has(*view.requires):
+        if view is None:
+            needed = ", ".join(VIEWS[slug][-1].requires)
             return self.error(
-                request, 404,
-                f"This index has no {', '.join(view.requires)} table: build it again with this linkindex.",
-                **context,
-            )  # fmt: skip
+                request, 404, f"This index has no {needed}: build it again with this linkindex.", **context
+            )
+        options = {
+            flt.name: self.index.rows(flt.options_sql, {"domain": domain} if "$domain" in flt.options_sql else None)[1]
+            for flt in view.filters
+            if flt.options_sql is not None
+        }
         try:
-            selection = Selection.parse(view, request.query_params)
+            selection = Selection.parse(view, request.query_params, options)
         except BadRequest as exc:
             return self.error(request, 400, str(exc), **context)
         if fmt == "csv":

@@ -50,6 +50,7 @@ class WebIndex:
         self._con = None
         self._identity = None
         self.tables: frozenset[str] = frozenset()
+        self.names: frozenset[str] = frozenset()
         with self._condition:
             self._reopen(self._current_identity())
 
@@ -82,14 +83,16 @@ class WebIndex:
                 con.execute("set lock_configuration = true")
             if con.execute("select current_setting('enable_external_access')").fetchall()[0][0]:
                 raise IndexBuildError("the index connection could not be locked down")  # never serve an open one
-            tables = con.execute(
-                "select table_name from information_schema.tables where table_schema = 'main'"
+            columns = con.execute(
+                "select table_name, column_name from information_schema.columns where table_schema = 'main'"
             ).fetchall()
         except duckdb.Error as exc:
             raise IndexBuildError(f"cannot open the index {self.path}: {exc}") from exc
         self._con = con
         self._identity = identity
-        self.tables = frozenset(name for (name,) in tables)
+        self.tables = frozenset(table for table, _ in columns)
+        #: Every table and view, and every "table.column": what the pages may read.
+        self.names = self.tables | frozenset(f"{table}.{column}" for table, column in columns)
 
     def close(self) -> None:
         with self._condition:
@@ -117,10 +120,15 @@ class WebIndex:
                 self._active -= 1
                 self._condition.notify_all()
 
-    def has(self, *tables: str) -> bool:
-        """Whether the index has all these tables (an index built by an older linkindex may not)."""
+    def has(self, *names: str) -> bool:
+        """Whether the index has all these tables (or "table.column"): one built by an older linkindex may not."""
         with self.cursor():  # picks up a rebuilt index
-            return all(table in self.tables for table in tables)
+            return all(name in self.names for name in names)
+
+    def current_names(self) -> frozenset[str]:
+        """The tables and "table.column" names of the index as it is now."""
+        with self.cursor():
+            return self.names
 
     # -- queries -------------------------------------------------------------
 

@@ -9,7 +9,7 @@ definitions only. The HTML page, its CSV twin and its JSON twin all run the
 same statement, so a download holds exactly the rows the filters select.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from linkindex.index import IndexBuildError
@@ -30,10 +30,12 @@ class Column:
     label: str
     #: How a cell is shown: text, url, domain, anchor, number, share, time, flag, status;
     #: ``tags``: the names of the ``sources`` columns that are true (not sortable);
-    #: ``page``: a URL under the title in the ``sources`` column.
+    #: ``page``: a URL under the title in the ``sources`` column;
+    #: ``labels``: a list of names, each with its reason from the ``sources`` column (a list of {name, reason}).
     kind: str = "text"
     sortable: bool = True
     sources: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()  # tables or "table.column" names it needs
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ class Filter:
 
     Either ``cases`` (each allowed value -> a condition without parameters)
     or ``condition`` (SQL with ``$<name>`` bound to the value, which must be
-    one of ``choices`` when they are given).
+    one of ``choices`` when they are given, or of the (value, label) rows
+    of ``options_sql`` for the target domain).
     """
 
     name: str
@@ -50,13 +53,24 @@ class Filter:
     cases: dict[str, str] | None = None
     condition: str | None = None
     choices: tuple[str, ...] | None = None
-    #: Turns the value as typed into the value bound (may raise BadRequest).
+    options_sql: str | None = None
+    #: Turns the value as typed into the value bound (may raise BadRequest), or into a dict of parameters.
     clean: object = None
     placeholder: str = ""
+    requires: tuple[str, ...] = ()
 
     @property
     def options(self) -> tuple[str, ...] | None:
         return tuple(self.cases) if self.cases is not None else self.choices
+
+
+@dataclass(frozen=True)
+class Join:
+    """A join that adds columns to the rows once they are selected, sorted and paged (``view_rows``)."""
+
+    sql: str
+    select: str
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,13 +83,12 @@ class TableView:
     key: tuple[str, ...]  # unique per row: the order after the user's sort
     default_sort: str  # a column name, '-' before it for descending
     filters: tuple[Filter, ...] = ()
-    requires: tuple[str, ...] = ()  # tables the source reads
+    requires: tuple[str, ...] = ()  # tables (or "table.column") the source reads
     #: The columns of the HTML page, when it shows them otherwise than the downloads do.
     display: tuple[Column, ...] = ()
-    #: Joins that add columns to the rows once they are selected, sorted and paged (such as a
-    #: page's title): ``view_rows`` are the rows, ``added`` the columns these joins give.
-    joins: str = ""
-    added: str = ""
+    #: Columns added to the rows shown (such as a page's title): joined after paging, as a join
+    #: over every row of a large domain would cost more than the page.
+    joins: tuple[Join, ...] = ()
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -83,6 +96,17 @@ class TableView:
     @property
     def page_columns(self) -> tuple[Column, ...]:
         return self.display or self.columns
+
+    def usable(self, names: frozenset[str]) -> "TableView":
+        """This view without the columns, filters and joins that need what the index lacks."""
+
+        def keep(items):
+            return tuple(item for item in items if set(item.requires) <= names)
+
+        return replace(
+            self, columns=keep(self.columns), display=keep(self.display), filters=keep(self.filters),
+            joins=keep(self.joins),
+        )  # fmt: skip
 
 
 def _clean_domain(value: str) -> str:
@@ -95,6 +119,19 @@ def _clean_domain(value: str) -> str:
 def _yes_no(condition: str) -> dict[str, str]:
     return {"yes": condition, "no": f"not {condition}"}
 
+
+def _event_in_crawl(value: str) -> dict:
+    event, _, crawl = value.partition(":")
+    return {"change_event": event, "change_crawl": crawl}
+
+
+#: Link events of link_changes, and the reasons of lost links (docs/tables.md).
+EVENTS = ("new", "lost", "changed")
+LOST_REASONS = ("removed_from_page", "page_not_found", "page_redirected", "page_error", "page_noindex")
+RISKS = ("high", "medium", "low")
+ANCHOR_CLASSES = ("branded", "naked_url", "generic", "image", "empty", "keyword")
+#: Crawls after the first (the first is the baseline: it has no events), latest first.
+LATER_CRAWLS_SQL = "select crawl_id as value, crawl_id as label from crawls where crawl_seq > 1 order by crawl_seq desc"
 
 FOLLOW = Filter("follow", "Follow", cases={"dofollow": "not nofollow", "nofollow": "nofollow"})
 KIND = Filter("kind", "Kind", condition="kind = $kind", choices=LINK_KINDS)
@@ -124,6 +161,49 @@ ANCHOR_CONTAINS = Filter(
     "anchor", "Anchor contains", condition="contains(lower(anchor_text), lower($anchor))", placeholder="text"
 )
 URL_CONTAINS = Filter("url", "Target URL contains", condition="contains(dst_url, $url)", placeholder="/path")
+CHANGE = Filter(
+    "change",
+    "New, lost, changed",
+    condition="""exists (
+        select 1 from link_changes as change
+        where change.crawl_id = $change_crawl and change.event = $change_event and change.src_url = view_rows.src_url
+            and change.dst_url = view_rows.dst_url and change.anchor_text = view_rows.anchor_text
+            and change.kind = view_rows.kind
+    )""",
+    options_sql=f"""
+        select event || ':' || crawl_id as value, event || ' in ' || crawl_id as label
+        from crawls, (values {", ".join(f"('{e}', {n})" for n, e in enumerate(EVENTS))}) as events(event, n)
+        where crawl_seq > 1
+        order by crawl_seq desc, n
+    """,
+    clean=_event_in_crawl,
+    requires=("link_changes", "crawls"),
+)
+FLAG = Filter(
+    "flag",
+    "Referring domain flag",
+    condition="""exists (
+        select 1 from referring_domain_flags as flagged
+        where flagged.target_domain = $domain and flagged.referring_domain = view_rows.src_domain
+            and flagged.flag = $flag
+    )""",
+    options_sql="select distinct flag as value, flag as label from referring_domain_flags order by flag",
+    requires=("referring_domain_flags",),
+)
+RISK = Filter(
+    "risk",
+    "Referring domain risk",
+    condition="""exists (
+        select 1 from referring_domain_risk as risky
+        where risky.target_domain = $domain and risky.referring_domain = view_rows.src_domain and risky.risk = $risk
+    )""",
+    choices=RISKS,
+    requires=("referring_domain_risk",),
+)
+DISAVOWED = Filter("disavowed", "Disavowed", cases=_yes_no("disavowed"), requires=("inbound_links.disavowed",))
+SOURCE_TITLE = Join(
+    "left join page_status as src_page on src_page.url = view_rows.src_url", "src_page.title as src_title",
+)  # fmt: skip
 
 BACKLINKS = TableView(
     slug="backlinks",
@@ -131,16 +211,24 @@ BACKLINKS = TableView(
     description="Every distinct link from another site to a page of this domain (inbound_links).",
     source="""
         select src_url, src_domain, anchor_text, dst_url, kind, placement, nofollow, ugc, sponsored, page_nofollow,
-            occurrences, first_seen, last_seen, dst_status
+            occurrences, first_seen, last_seen, dst_status, disavowed
         from inbound_links
         where dst_domain = $domain
     """,
-    joins="left join page_status as src_page on src_page.url = view_rows.src_url",
-    added="src_page.title as src_title",
+    joins=(
+        SOURCE_TITLE,
+        Join(
+            "left join domain_authority as referring on referring.domain = view_rows.src_domain",
+            "referring.authority as referring_domain_authority",
+            requires=("domain_authority",),
+        ),
+    ),
     columns=(
         Column("src_url", "Referring page", "url"),
         Column("src_title", "Referring page title", sortable=False),
         Column("src_domain", "Referring domain", "domain"),
+        Column("referring_domain_authority", "Referring domain authority", "number", sortable=False,
+               requires=("domain_authority",)),  # fmt: skip
         Column("anchor_text", "Anchor text", "anchor"),
         Column("dst_url", "Target page", "url"),
         Column("kind", "Kind"),
@@ -153,14 +241,17 @@ BACKLINKS = TableView(
         Column("first_seen", "First seen", "time"),
         Column("last_seen", "Last seen", "time"),
         Column("dst_status", "Target status", "status"),
+        Column("disavowed", "Disavowed", "flag"),
     ),
     display=(
         Column("src_url", "Referring page", "page", sources=("src_title",)),
+        Column("referring_domain_authority", "Authority", "number", sortable=False, requires=("domain_authority",)),
         Column("anchor_text", "Anchor text", "anchor"),
         Column("dst_url", "Target page", "url"),
         Column("kind", "Kind"),
         Column("placement", "Placement"),
-        Column("rel", "Rel", "tags", sortable=False, sources=("nofollow", "ugc", "sponsored", "page_nofollow")),
+        Column("rel", "Rel", "tags", sortable=False,
+               sources=("nofollow", "ugc", "sponsored", "page_nofollow", "disavowed")),  # fmt: skip
         Column("first_seen", "First seen", "time"),
         Column("last_seen", "Last seen", "time"),
         Column("dst_status", "Status", "status"),
@@ -174,14 +265,93 @@ BACKLINKS = TableView(
         KIND,
         PLACEMENT,
         STATUS,
+        CHANGE,
+        FLAG,
+        RISK,
+        DISAVOWED,
         REFERRING_DOMAIN,
         ANCHOR_CONTAINS,
         URL_CONTAINS,
     ),
+    requires=("inbound_links", "page_status", "inbound_links.disavowed"),
+)
+
+#: The backlinks of an index built before disavow files: no disavowed column.
+BACKLINKS_WITHOUT_DISAVOW = replace(
+    BACKLINKS,
+    source=BACKLINKS.source.replace(", disavowed\n", "\n"),
+    columns=tuple(c for c in BACKLINKS.columns if c.name != "disavowed"),
     requires=("inbound_links", "page_status"),
 )
 
 REFERRING_DOMAINS = TableView(
+    slug="referring-domains",
+    title="Referring domains",
+    description=(
+        "The domains that link to this one, how strong they are (domain_authority) and what their links look "
+        "like (referring_domain_flags, referring_domain_risk: heuristics, each with a reason to check)."
+    ),
+    source="""
+        select linking.referring_domain, authority.authority, authority.rank, linking.backlinks,
+            linking.dofollow_backlinks, linking.linked_pages, risk.risk, coalesce(risk.flags, []) as flags,
+            linking.first_seen, linking.last_seen, linking.disavowed
+        from referring_domains as linking
+        left join domain_authority as authority on authority.domain = linking.referring_domain
+        left join referring_domain_risk as risk
+            on risk.target_domain = linking.target_domain and risk.referring_domain = linking.referring_domain
+        where linking.target_domain = $domain
+    """,
+    joins=(
+        Join(
+            """left join (
+                select referring_domain, list({'name': flag, 'reason': reason} order by flag) as flag_reasons
+                from referring_domain_flags
+                where target_domain = $domain
+                group by referring_domain
+            ) as reasons on reasons.referring_domain = view_rows.referring_domain""",
+            "reasons.flag_reasons",
+        ),
+    ),
+    columns=(
+        Column("referring_domain", "Referring domain", "domain"),
+        Column("authority", "Authority", "number"),
+        Column("rank", "Rank", "number"),
+        Column("backlinks", "Backlinks", "number"),
+        Column("dofollow_backlinks", "Dofollow", "number"),
+        Column("linked_pages", "Linked pages", "number"),
+        Column("risk", "Risk", "risk"),
+        Column("flags", "Flags", "labels", sortable=False, sources=("flag_reasons",)),
+        Column("first_seen", "First seen", "time"),
+        Column("last_seen", "Last seen", "time"),
+        Column("disavowed", "Disavowed", "flag"),
+    ),
+    key=("referring_domain",),
+    default_sort="-backlinks",
+    filters=(
+        Filter(
+            "follow",
+            "Follow",
+            cases={"dofollow": "dofollow_backlinks > 0", "nofollow": "dofollow_backlinks = 0"},
+        ),
+        Filter("risk", "Risk", condition="risk = $risk", choices=RISKS),
+        Filter(
+            "flag", "Flag", condition="list_contains(flags, $flag)",
+            options_sql="select distinct flag as value, flag as label from referring_domain_flags order by flag",
+        ),  # fmt: skip
+        Filter("disavowed", "Disavowed", cases=_yes_no("disavowed")),
+        Filter(
+            "domain_contains",
+            "Domain contains",
+            condition="contains(referring_domain, lower($domain_contains))",
+            placeholder="blog",
+        ),
+    ),
+    requires=("referring_domains", "domain_authority", "referring_domain_risk", "referring_domain_flags",
+              "referring_domains.disavowed"),  # fmt: skip
+)
+
+#: The referring domains of an index built before the link-intelligence tables.
+REFERRING_DOMAINS_PLAIN = TableView(
     slug="referring-domains",
     title="Referring domains",
     description="The domains that link to this one, and how much (referring_domains).",
@@ -200,33 +370,25 @@ REFERRING_DOMAINS = TableView(
     ),
     key=("referring_domain",),
     default_sort="-backlinks",
-    filters=(
-        Filter(
-            "follow",
-            "Follow",
-            cases={"dofollow": "dofollow_backlinks > 0", "nofollow": "dofollow_backlinks = 0"},
-        ),
-        Filter(
-            "domain_contains",
-            "Domain contains",
-            condition="contains(referring_domain, lower($domain_contains))",
-            placeholder="blog",
-        ),
-    ),
+    filters=(REFERRING_DOMAINS.filters[0], REFERRING_DOMAINS.filters[-1]),
     requires=("referring_domains",),
 )
 
 ANCHORS = TableView(
     slug="anchors",
     title="Anchors",
-    description="The texts other sites link with (anchor_distribution: anchor, image and area links).",
+    description=(
+        "The texts other sites link with (anchor_distribution: anchor, image and area links), and their class: "
+        "branded, naked_url, generic, image, empty or keyword."
+    ),
     source="""
-        select anchor_text, backlinks, referring_domains, dofollow_backlinks, share
+        select anchor_text, anchor_class, backlinks, referring_domains, dofollow_backlinks, share
         from anchor_distribution
         where target_domain = $domain
     """,
     columns=(
         Column("anchor_text", "Anchor text", "anchor"),
+        Column("anchor_class", "Class"),
         Column("backlinks", "Backlinks", "number"),
         Column("referring_domains", "Referring domains", "number"),
         Column("dofollow_backlinks", "Dofollow", "number"),
@@ -234,11 +396,57 @@ ANCHORS = TableView(
     ),
     key=("anchor_text",),
     default_sort="-backlinks",
+    filters=(Filter("class", "Class", condition="anchor_class = $class", choices=ANCHOR_CLASSES), ANCHOR_CONTAINS),
+    requires=("anchor_distribution.anchor_class",),
+)
+
+ANCHORS_PLAIN = replace(
+    ANCHORS,
+    description="The texts other sites link with (anchor_distribution: anchor, image and area links).",
+    source=ANCHORS.source.replace("anchor_text, anchor_class,", "anchor_text,"),
+    columns=tuple(c for c in ANCHORS.columns if c.name != "anchor_class"),
     filters=(ANCHOR_CONTAINS,),
     requires=("anchor_distribution",),
 )
 
 BROKEN = TableView(
+    slug="broken",
+    title="Broken backlinks",
+    description=(
+        "Backlinks to pages of this domain whose latest fetch answered 4xx or 5xx, or redirected to one that did "
+        "(broken_backlinks), strongest referring domain first: redirect the dead URL to reclaim them. Pages "
+        "never fetched are not listed (their status is unknown)."
+    ),
+    source="""
+        select dst_url, broken_status, broken_url, redirects, src_url, referring_domain, referring_domain_authority,
+            anchor_text, kind, nofollow, seen_at
+        from broken_backlinks
+        where target_domain = $domain
+    """,
+    columns=(
+        Column("dst_url", "Dead page", "url"),
+        Column("broken_status", "Status", "status"),
+        Column("broken_url", "Answered by", "url"),
+        Column("redirects", "Redirects", "number"),
+        Column("src_url", "Referring page", "url"),
+        Column("referring_domain", "Referring domain", "domain"),
+        Column("referring_domain_authority", "Authority", "number"),
+        Column("anchor_text", "Anchor text", "anchor"),
+        Column("kind", "Kind"),
+        Column("nofollow", "Nofollow", "flag"),
+        Column("seen_at", "Seen", "time"),
+    ),
+    key=("dst_url", "src_url", "anchor_text", "kind"),
+    default_sort="-referring_domain_authority",
+    filters=(
+        FOLLOW,
+        replace(REFERRING_DOMAIN, condition="referring_domain = $referring_domain"),
+    ),
+    requires=("broken_backlinks",),
+)
+
+#: Broken backlinks from inbound_links, for an index built before broken_backlinks.
+BROKEN_PLAIN = TableView(
     slug="broken",
     title="Broken backlinks",
     description=(
@@ -266,7 +474,71 @@ BROKEN = TableView(
     requires=("inbound_links",),
 )
 
-VIEWS = {view.slug: view for view in (BACKLINKS, REFERRING_DOMAINS, ANCHORS, BROKEN)}
+LOST = TableView(
+    slug="lost",
+    title="Lost links",
+    description=(
+        "Backlinks that a crawl found gone from a page it fetched again, and why (link_changes). A page that a "
+        "later crawl did not fetch keeps its links: they are unverified, not lost."
+    ),
+    source="""
+        select crawl_id, previous_crawl_id, reason, src_url, src_domain, anchor_text, dst_url, kind, nofollow_before,
+            rel_before, seen_at
+        from link_changes
+        where dst_domain = $domain and not internal and event = 'lost'
+    """,
+    joins=(SOURCE_TITLE,),
+    columns=(
+        Column("crawl_id", "Crawl"),
+        Column("previous_crawl_id", "Previous crawl"),
+        Column("reason", "Reason", "reason"),
+        Column("src_url", "Referring page", "url"),
+        Column("src_title", "Referring page title", sortable=False),
+        Column("src_domain", "Referring domain", "domain"),
+        Column("anchor_text", "Anchor text", "anchor"),
+        Column("dst_url", "Target page", "url"),
+        Column("kind", "Kind"),
+        Column("nofollow_before", "Was nofollow", "flag"),
+        Column("rel_before", "Rel before"),
+        Column("seen_at", "Seen gone", "time"),
+    ),
+    display=(
+        Column("crawl_id", "Crawl"),
+        Column("reason", "Reason", "reason"),
+        Column("src_url", "Referring page", "page", sources=("src_title",)),
+        Column("anchor_text", "Anchor text", "anchor"),
+        Column("dst_url", "Target page", "url"),
+        Column("kind", "Kind"),
+        Column("rel_before", "Rel before"),
+        Column("seen_at", "Seen gone", "time"),
+    ),
+    key=("crawl_id", "src_url", "dst_url", "anchor_text", "kind"),
+    default_sort="-seen_at",
+    filters=(
+        Filter("crawl", "Crawl", condition="crawl_id = $crawl", options_sql=LATER_CRAWLS_SQL),
+        Filter("reason", "Reason", condition="reason = $reason", choices=LOST_REASONS),
+        REFERRING_DOMAIN,
+        ANCHOR_CONTAINS,
+    ),
+    requires=("link_changes", "crawls"),
+)
+
+#: Page slug -> its views, best first: the first whose tables the index has is served.
+VIEWS = {
+    "backlinks": (BACKLINKS, BACKLINKS_WITHOUT_DISAVOW),
+    "referring-domains": (REFERRING_DOMAINS, REFERRING_DOMAINS_PLAIN),
+    "anchors": (ANCHORS, ANCHORS_PLAIN),
+    "broken": (BROKEN, BROKEN_PLAIN),
+    "lost": (LOST,),
+}
+
+
+def view_for(slug: str, names: frozenset[str]) -> TableView | None:
+    """The view of the page ``slug`` for an index with these tables and columns; None: no such page."""
+    for view in VIEWS.get(slug, ()):
+        if set(view.requires) <= names:
+            return view.usable(names)
+    return None
 
 
 @dataclass
@@ -274,23 +546,38 @@ class Selection:
     """What a query string asks of a view: filter values, sort, page."""
 
     view: TableView
-    values: dict[str, str] = field(default_factory=dict)  # filter name -> value as given
+    values: dict[str, str] = field(default_factory=dict)  # filter name -> value (normalised)
+    bound: dict[str, object] = field(default_factory=dict)  # filter name -> value or parameters bound
+    #: filter name -> its (value, label) options, for the filters that have a list
+    options: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     sort: str = ""
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
 
     @classmethod
-    def parse(cls, view: TableView, query: dict) -> "Selection":
-        """Check a query string against ``view``; raise BadRequest naming what is wrong."""
+    def parse(cls, view: TableView, query: dict, options: dict | None = None) -> "Selection":
+        """Check a query string against ``view``; raise BadRequest naming what is wrong.
+
+        ``options``: the (value, label) options of the filters with an
+        ``options_sql``, as the index gives them for the target domain.
+        """
         selection = cls(view, sort=view.default_sort)
+        for flt in view.filters:
+            if flt.options_sql is not None:
+                selection.options[flt.name] = list((options or {}).get(flt.name, []))
+            elif flt.options is not None:
+                selection.options[flt.name] = [(option, option) for option in flt.options]
         for flt in view.filters:
             value = (query.get(flt.name) or "").strip()
             if not value:
                 continue
-            options = flt.options
-            if options is not None and value not in options:
-                raise BadRequest(f"{flt.name}={value!r}: use one of {', '.join(options)}")
-            selection.values[flt.name] = flt.clean(value) if flt.clean else value
+            allowed = selection.options.get(flt.name)
+            if allowed is not None and value not in [option for option, _ in allowed]:
+                listed = ", ".join(option for option, _ in allowed) or "(none in this index)"
+                raise BadRequest(f"{flt.name}={value!r}: use one of {listed}")
+            cleaned = flt.clean(value) if flt.clean else value
+            selection.values[flt.name] = cleaned if isinstance(cleaned, str) else value
+            selection.bound[flt.name] = cleaned
         sort = query.get("sort") or view.default_sort
         column = view.column(sort.removeprefix("-"))
         if column is None or not column.sortable:
@@ -314,7 +601,8 @@ class Selection:
             if flt.cases is not None:
                 conditions.append(flt.cases[value])
             else:
-                params[flt.name] = value
+                bound = self.bound[flt.name]
+                params.update(bound if isinstance(bound, dict) else {flt.name: bound})
                 conditions.append(flt.condition)
         where = " and ".join(f"({c})" for c in conditions) or "true"
         return where, params
@@ -329,7 +617,10 @@ class Selection:
         """The statement of the selected rows (one page of them, or all) and its parameters."""
         where, params = self._where(domain)
         view = self.view
-        columns = ", ".join(f'"{c.name}"' for c in view.columns)
+        names = [c.name for c in view.columns]
+        if paged:  # a page also shows what its display columns are drawn from
+            names += [s for c in view.page_columns if c.kind != "tags" for s in c.sources if s not in names]
+        columns = ", ".join(f'"{name}"' for name in names)
         order = self._order()
         sql = f"select * from ({view.source}) as view_rows where {where} order by {order}"
         if paged:
@@ -337,7 +628,9 @@ class Selection:
             params.update(limit=self.per_page, offset=(self.page - 1) * self.per_page)
         if view.joins:
             # Only the rows shown are joined: a join over every row of a large domain costs more than the page.
-            sql = f"select view_rows.*, {view.added} from ({sql}) as view_rows {view.joins}"
+            added = ", ".join(join.select for join in view.joins)
+            joins = "\n".join(join.sql for join in view.joins)
+            sql = f"select view_rows.*, {added} from ({sql}) as view_rows {joins}"
         return f"select {columns} from ({sql}) as view_rows order by {order}", params
 
     def count_sql(self, domain: str) -> tuple[str, dict]:
