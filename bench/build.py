@@ -102,7 +102,7 @@ def run(args, console) -> int:
             shutil.rmtree(root, ignore_errors=True)
 
     records = full["records_bytes"]
-    links = full["counts"]["fct_links"]
+    links = full["counts"]["fct_backlinks"] + full["counts"]["fct_internal_links"]
     table = Table(title=f"build of {args.links:,} links", title_justify="left")
     for column in ("run", "seconds", "links/s", "peak RSS", "× bare pass"):
         table.add_column(column, justify="left" if column == "run" else "right")
@@ -116,7 +116,7 @@ def run(args, console) -> int:
     console.print(
         f"sizes after the full build: records {gigabytes(records)}, facts {gigabytes(full['facts_bytes'])} "
         f"({full['facts_bytes'] / records:.2f}×), index {gigabytes(full['index_bytes'])} "
-        f"({full['index_bytes'] / records:.2f}× the records); {links:,} link facts",
+        f"({full['index_bytes'] / records:.2f}× the records); {links:,} link facts ({full['counts']['fct_backlinks']:,} backlinks)",
         soft_wrap=True,
     )
     console.print(

@@ -13,7 +13,7 @@ the layer below::
 
     raw_pages, raw_links      the record files as written (plus the part file name)
       staging/                stg_pages, stg_links: the de-duplication rules
-      facts/                  fct_pages, fct_links, fct_backlink_placements: per crawl
+      facts/                  fct_pages, fct_backlinks, fct_internal_links, fct_backlink_placements: per crawl
       queries/*.sql           the tables, from the facts and earlier tables
 
 **Facts are computed once per crawl.** A crawl's facts are recomputed only
@@ -60,16 +60,16 @@ STAGING = ("stg_pages", "stg_links")
 #: Fact models computed over a whole crawl's stg_pages.
 CRAWL_FACTS = ("fct_pages",)
 #: Fact models computed one link part file at a time, over that part's stg_links.
-PART_FACTS = ("fct_links", "fct_backlink_placements")
+PART_FACTS = ("fct_backlinks", "fct_internal_links", "fct_backlink_placements")
 FACTS = CRAWL_FACTS + PART_FACTS
-#: How each part's facts are sorted: backlinks first, by target, so the
-#: tables, which read backlinks only, skip the row groups of internal links.
-FACT_ORDER = {"fct_links": "internal, dst_domain, dst_url"}
+#: How each part's facts are sorted (none: the tables read them whole).
+FACT_ORDER: dict[str, str] = {}
 #: Tables (and views: see each model's "Materialized:") in build order: each may read the facts and those before it.
 TABLES = (
     "page_status",
     "crawls",
     "current_links",
+    "current_backlinks",
     "referring_domains",
     "anchor_distribution",
     "inbound_links",
@@ -484,7 +484,10 @@ def build(
                         say(f"facts of crawl {crawl.crawl_id}: {len(crawl.links):,} link parts")
                         t0 = time.monotonic()
                         rows = compute_facts(con, data_dir, crawl, version, log=say)
-                        say(f"  {rows['fct_links']:,} links, {rows['fct_pages']:,} pages in {time.monotonic() - t0:.1f} s")
+                        say(
+                            f"  {rows['fct_pages']:,} pages, {rows['fct_backlinks']:,} backlinks, "
+                            f"{rows['fct_internal_links']:,} internal links in {time.monotonic() - t0:.1f} s"
+                        )
                         result.rebuilt.append(crawl.crawl_id)
             gone = sorted(
                 crawl_id for path in facts.glob("crawl_id=*") if (crawl_id := path.name.split("=", 1)[1]) not in crawls

@@ -24,9 +24,8 @@ anchors as (
         src_domain,
         occurrences,
         nofollow_occurrences
-    from fct_links
-    where not internal
-        and kind in ('anchor', 'image', 'area')
+    from fct_backlinks
+    where kind in ('anchor', 'image', 'area')
 
 ),
 

@@ -1,39 +1,24 @@
--- current_links: the current link graph: every link of the latest fetch of every page.
+-- current_links: the current link graph: which page links to which URL, on the latest fetch of every page.
 --
 -- Materialized: view
--- Grain: one row per (src_url, dst_url, anchor_text, kind) on the latest fetch of src_url.
--- Key: src_url, dst_url, anchor_text, kind
+-- Grain: one row per (src_url, dst_url) on the latest fetch of src_url.
+-- Key: src_url, dst_url
 -- Columns:
---   crawl_id               varchar      crawl of the latest fetch of src_url
---   fetched_at             timestamptz  when src_url was fetched (UTC)
---   src_url                varchar      page the link is on
---   src_host               varchar      its host
---   src_domain             varchar      its registered domain
---   dst_url                varchar      URL linked to
---   dst_host               varchar      its host
---   dst_domain             varchar      its registered domain
---   anchor_text            varchar      link text ('' for canonical and redirect records)
---   kind                   varchar      anchor, image, area, canonical or redirect
---   internal               boolean      src_domain = dst_domain
---   page_nofollow          boolean      the page is robots nofollow
---   occurrences            integer      how often the link appears on the page
---   nofollow_occurrences   integer      of those, nofollow (rel or page-level)
---   ugc_occurrences        integer      of those, rel ugc
---   sponsored_occurrences  integer      of those, rel sponsored
---   placement              varchar      page region of the first occurrence; null for canonical and redirect
---   position               integer      position of the first occurrence among the page's links (0-based)
---   in_main                integer      occurrences in main content
---   in_nav                 integer      occurrences in nav
---   in_header              integer      occurrences in the page header
---   in_footer              integer      occurrences in the page footer
---   in_aside               integer      occurrences in aside
---   in_comment             integer      occurrences in comments
---   in_body                integer      occurrences elsewhere in the body
+--   crawl_id              varchar  crawl of the latest fetch of src_url
+--   src_url               varchar  page the links are on
+--   src_domain            varchar  its registered domain
+--   dst_url               varchar  URL linked to
+--   dst_domain            varchar  its registered domain
+--   internal              boolean  src_domain = dst_domain
+--   occurrences           integer  link records from src_url to dst_url, of any kind and anchor text
+--   nofollow_occurrences  integer  of those, nofollow (rel or page-level)
 --
--- The fct_links rows of the crawl that fetched src_url last (page_status).
--- A page whose latest fetch gave no links (a 404, a redirect, a failed
--- fetch) has none here; a page that a later crawl did not fetch keeps the
--- links of its earlier fetch. A view over the facts, computed when read.
+-- Internal links (fct_internal_links) and backlinks (fct_backlinks, summed
+-- over anchors and kinds) of the crawl that fetched src_url last
+-- (page_status). A page whose latest fetch gave no links (a 404, a redirect,
+-- a failed fetch) has none here; a page that a later crawl did not fetch
+-- keeps the links of its earlier fetch. A view over the facts, computed when
+-- read; current_backlinks has the backlinks in full detail.
 
 with
 
@@ -46,13 +31,48 @@ latest as (
 
 ),
 
+internal_links as (
+
+    select
+        crawl_id,
+        src_url,
+        domain as src_domain,
+        dst_url,
+        domain as dst_domain,
+        true as internal,
+        occurrences,
+        nofollow_occurrences
+    from fct_internal_links
+
+),
+
+backlinks as (
+
+    select
+        crawl_id,
+        src_url,
+        any_value(src_domain) as src_domain,
+        dst_url,
+        any_value(dst_domain) as dst_domain,
+        false as internal,
+        sum(occurrences)::integer as occurrences,
+        sum(nofollow_occurrences)::integer as nofollow_occurrences
+    from fct_backlinks
+    group by crawl_id, src_url, dst_url
+
+),
+
 final as (
 
-    select fct_links.*
-    from fct_links
+    select links.*
+    from (
+        select * from internal_links
+        union all
+        select * from backlinks
+    ) as links
     semi join latest
-        on latest.crawl_id = fct_links.crawl_id
-        and latest.url = fct_links.src_url
+        on latest.crawl_id = links.crawl_id
+        and latest.url = links.src_url
 
 )
 

@@ -31,8 +31,7 @@ backlinks as (
         nofollow_occurrences,
         ugc_occurrences,
         sponsored_occurrences
-    from fct_links
-    where not internal
+    from fct_backlinks
 
 ),
 

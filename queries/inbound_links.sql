@@ -20,7 +20,7 @@
 --   last_seen      timestamptz  latest fetched_at of src_url with this link (UTC)
 --   dst_status     smallint     HTTP status of the latest fetch of dst_url; null when never fetched
 --
--- Backlinks only (internal = false), merged over crawls from fct_links. The
+-- Backlinks only (internal = false), merged over crawls from fct_backlinks. The
 -- first occurrence is the earliest by (fetched_at, crawl_id, position).
 
 with
@@ -43,8 +43,7 @@ backlinks as (
         position,
         crawl_id,
         fetched_at
-    from fct_links
-    where not internal
+    from fct_backlinks
 
 ),
 

@@ -27,8 +27,7 @@ backlinks as (
         occurrences,
         nofollow_occurrences,
         fetched_at
-    from fct_links
-    where not internal
+    from fct_backlinks
 
 ),
 

@@ -96,7 +96,7 @@ def test_a_re_extracted_crawl_is_recomputed_and_a_removed_one_leaves_the_index(t
     assert not (data / "facts" / "crawl_id=c2").exists()
     with open_index(data) as con:
         assert con.execute("select crawl_id from crawls").fetchall() == [("c1",)]
-        assert con.execute("select count(*) from fct_links where crawl_id = 'c2'").fetchall() == [(0,)]
+        assert con.execute("select count(*) from fct_backlinks where crawl_id = 'c2'").fetchall() == [(0,)]
 
 
 def test_changed_fact_models_invalidate_the_facts(tmp_path, monkeypatch):
@@ -181,8 +181,10 @@ def synthetic(tmp_path_factory):
 def test_a_build_under_a_tight_memory_limit_spills_and_finishes(synthetic, tmp_path):
     shutil.copytree(synthetic / "links", tmp_path / "links")
     shutil.copytree(synthetic / "pages", tmp_path / "pages")
-    result = build(tmp_path, memory_limit="100MB", threads=1)
-    assert result["fct_links"] > 110_000
+    build(tmp_path, memory_limit="100MB", threads=1)
+    with open_index(tmp_path) as con:
+        occurrences = "select sum(occurrences) from fct_backlinks union all select sum(occurrences) from fct_internal_links"
+        assert sum(row[0] for row in con.execute(occurrences).fetchall()) == 120_000
     assert not (tmp_path / ".build-tmp").exists()
     reference = tmp_path / "reference"
     shutil.copytree(synthetic / "links", reference / "links")
@@ -209,8 +211,15 @@ def _kill_build_midway(data: Path, sig: int, marker) -> subprocess.Popen:
     )
     deadline = time.monotonic() + 120
     while not marker() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    process.send_signal(sig)
+        time.sleep(0.01)
+    # DuckDB can miss a Ctrl-C that lands as a query finishes (it waits for the
+    # next one); a user presses again, and so does the test.
+    while process.poll() is None and time.monotonic() < deadline:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            pass
     process.communicate(timeout=120)
     return process
 
@@ -223,12 +232,10 @@ def test_an_interrupted_build_leaves_the_previous_index_and_the_next_build_is_ri
     build(data)
     before = snapshot(data)
     if stage == "facts":
-        process = _kill_build_midway(data, sig, lambda: any((data / "facts").glob(".tmp-*/fct_links/*.parquet")))
+        process = _kill_build_midway(data, sig, lambda: any((data / "facts").glob(".tmp-*/fct_backlinks/*.parquet")))
     else:
         process = _kill_build_midway(data, sig, lambda: (data / "index.duckdb.tmp").exists())
-    assert process.returncode != 0
-    if sig == signal.SIGINT:
-        assert process.returncode == 130
+    assert process.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL)
     assert snapshot(data) == before  # the old index, whole, over whatever facts are on disk
     build(data)
     assert snapshot(data) == before

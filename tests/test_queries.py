@@ -10,15 +10,15 @@ from pathlib import Path
 import shutil
 
 import duckdb
+from helpers import GONE, HOME, POST, PRICING, STORY, link, page, ts, write_parquet, write_sample
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from rich.console import Console
 
-from helpers import GONE, HOME, POST, PRICING, STORY, link, page, ts, write_parquet, write_sample
 from linkindex.build import RECORD_VIEWS
-from linkindex.models import model
 from linkindex.index import TABLES, IndexBuildError, build, open_index, query, table_sql
+from linkindex.models import model
 
 QUERIES_DIR = Path(__file__).resolve().parents[1] / "queries"
 HEADER_TYPES = {"timestamptz": "TIMESTAMP WITH TIME ZONE"}
@@ -71,11 +71,14 @@ def test_build_counts_facts_and_tables(tmp_path):
     counts = build(write_sample(tmp_path))
     assert counts == {
         "fct_pages": 8,  # one fetch of each URL in each crawl
-        "fct_links": 13,  # the two records of blog.net/post -> example.com "Example" in c1 are one link
+        "fct_backlinks": 10,  # the two records of blog.net/post -> example.com "Example" in c1 are one link
+        "fct_internal_links": 3,
         "fct_backlink_placements": 10,
         "page_status": 6,
         "crawls": 2,
-        "current_links": 10,  # c2's fetches of POST and HOME replace c1's
+        # c2's fetches of POST and HOME replace c1's; the rest is c1's, the 404 without links
+        "current_links": 9,  # (src_url, dst_url) pairs: spam.biz's anchor and canonical to HOME are one
+        "current_backlinks": 8,
         "referring_domains": 5,
         "anchor_distribution": 6,
         "inbound_links": 9,
@@ -167,7 +170,7 @@ def test_build_is_deterministic(tmp_path, data_dir):
 
 def test_a_data_dir_path_with_glob_characters_is_read_literally(tmp_path):
     data_dir = write_sample(tmp_path / "crawls [2024]")
-    assert build(data_dir)["fct_links"] == 13
+    assert build(data_dir)["fct_backlinks"] == 10
     with open_index(data_dir) as con:
         assert con.execute("select count(*) from links_all").fetchall() == [(16,)]
 

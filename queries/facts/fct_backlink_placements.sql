@@ -12,11 +12,11 @@
 --   backlinks           bigint   backlink records
 --   dofollow_backlinks  bigint   of those, without nofollow (neither rel nor page-level)
 --
--- fct_links keeps one row per distinct link, with the region of its first
+-- fct_backlinks keeps one row per distinct link, with the region of its first
 -- occurrence; a link repeated on a page can sit in several regions, some
 -- occurrences nofollow and some not. This small companion counts every
 -- occurrence under its own region, so link_breakdown is exact. Backlinks
--- only (internal = false). Computed with fct_links, one part file at a
+-- only (internal = false). Computed with fct_backlinks, one part file at a
 -- time (a page's links are all in one part).
 
 with
