@@ -393,6 +393,7 @@ def test_only_http_urls_become_links():
     assert "<a " not in sql_page.render(
         sql="x", columns=["u"], rows=[("https://example.com/",)], truncated=False, sql_error=None, elapsed=0.0,
         tables=[], max_rows=1, time_limit=1, domain=None, active="sql", q="", standalone=False, index_path="",
+        global_pages=[], tabs=[],
     ).split('id="rows"')[1]  # fmt: skip
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 import ipaddress
 import itertools
+import re
 import secrets
 import time
 from urllib.parse import quote
@@ -54,6 +55,26 @@ SECURITY_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 TOKEN_COOKIE = "linkindex_token"
+#: The pages of a domain, in the order of its tabs.
+TABS = (
+    ("overview", "Overview"),
+    ("backlinks", "Backlinks"),
+    ("referring-domains", "Referring domains"),
+    ("anchors", "Anchors"),
+    ("broken", "Broken"),
+    ("lost", "Lost"),
+)
+#: Pages about several domains: (path, label, what the index must have).
+GLOBAL_PAGES = (
+    ("/intersect", "Competitor gap", frozenset({"link_intersect()"})),
+    ("/disavow", "Disavow", frozenset({"referring_domain_risk", "referring_domain_flags"})),
+    ("/sql", "SQL", frozenset()),
+)
+#: Columns of the competitor gap (the link_intersect macro's).
+INTERSECT_SQL = """
+select referring_domain, matching, matching_domains, backlinks, authority
+from link_intersect($domains, excluded := $excluded, min_matching := $min_matching, dofollow := $dofollow)
+"""
 #: Statement types the SQL page runs.
 SQL_STATEMENTS = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN)
 
@@ -159,7 +180,13 @@ class Pages:
         context.setdefault("domain", None)
         context.setdefault("active", None)
         context.setdefault("q", "")
-        context.update(standalone=False, index_path=str(self.index.path))
+        names = self.index.current_names()
+        context.update(
+            standalone=False,
+            index_path=str(self.index.path),
+            tabs=[(slug, label) for slug, label in TABS if slug == "overview" or view_for(slug, names)],
+            global_pages=[(path, label) for path, label, needs in GLOBAL_PAGES if needs <= names],
+        )
         return self.templates.TemplateResponse(request, template, context, status_code=status_code)
 
     def error(self, request: Request, status: int, message: str, **context) -> Response:
@@ -282,6 +309,55 @@ class Pages:
             headers={"Content-Disposition": f'attachment; filename="{_safe_filename(filename)}"'},
         )
 
+    # -- competitor gap ------------------------------------------------------
+
+    def _intersect_query(self, request: Request) -> dict:
+        """The competitor-gap question of the query string; raises BadRequest."""
+        params = request.query_params
+
+        def domains(name: str) -> list[str]:
+            found = []
+            for typed in re.split(r"[\s,]+", params.get(name, "")):
+                if typed:
+                    try:
+                        found.append(normalize_domain(typed)[1])
+                    except IndexBuildError as exc:
+                        raise BadRequest(f"{name}: {exc}") from None
+            return list(dict.fromkeys(found))
+
+        given, excluded = domains("domains"), domains("exclude")
+        minimum = params.get("min", "").strip()
+        if minimum and (not minimum.isdigit() or not 1 <= int(minimum) <= max(len(given), 1)):
+            raise BadRequest(f"min={minimum!r}: a number from 1 to the number of domains ({len(given)})")
+        return {
+            "domains": given,
+            "excluded": excluded,
+            "min_matching": int(minimum) if minimum else None,
+            "dofollow": params.get("dofollow") in ("1", "on", "true", "yes"),
+        }
+
+    def intersect(self, request: Request) -> Response:
+        if "link_intersect()" not in self.index.current_names():
+            return self.error(request, 404, "This index has no link_intersect: build it again with this linkindex.")
+        csv = request.url.path.endswith(".csv")
+        try:
+            question = self._intersect_query(request)
+        except BadRequest as exc:
+            return self.error(request, 400, str(exc), active="intersect")
+        if csv:
+            if not question["domains"]:
+                return PlainTextResponse("Give the domains as ?domains=a.com,b.com\n", status_code=400)
+            return self._stream_csv(INTERSECT_SQL, question, "link-intersect.csv", self.settings.export_time_limit)
+        rows, elapsed = [], None
+        if question["domains"]:
+            started = time.perf_counter()
+            rows = self.index.records(INTERSECT_SQL, question)
+            elapsed = time.perf_counter() - started
+        query = request.url.query
+        return self.render(
+            request, "intersect.html", active="intersect", question=question, rows=rows, elapsed=elapsed, query=query,
+        )  # fmt: skip
+
     # -- SQL ---------------------------------------------------------------
 
     def _check_sql(self, sql: str) -> str | None:
@@ -395,6 +471,8 @@ def create_app(settings: Settings, index: WebIndex | None = None) -> Starlette:
     routes = [
         Route("/", pages.home),
         Route("/sql", pages.sql),
+        Route("/intersect", pages.intersect),
+        Route("/intersect.csv", pages.intersect),
         Route("/sql.csv", pages.sql_csv),
         Route("/domain/{domain}", pages.domain_overview),
         Route("/domain/{domain}/{view}", pages.table),

@@ -86,13 +86,21 @@ class WebIndex:
             columns = con.execute(
                 "select table_name, column_name from information_schema.columns where table_schema = 'main'"
             ).fetchall()
+            macros = con.execute(
+                "select distinct function_name from duckdb_functions() "
+                "where schema_name = 'main' and function_type in ('macro', 'table_macro') and not internal"
+            ).fetchall()
         except duckdb.Error as exc:
             raise IndexBuildError(f"cannot open the index {self.path}: {exc}") from exc
         self._con = con
         self._identity = identity
         self.tables = frozenset(table for table, _ in columns)
-        #: Every table and view, and every "table.column": what the pages may read.
-        self.names = self.tables | frozenset(f"{table}.{column}" for table, column in columns)
+        #: Every table and view, every "table.column" and every "macro()": what the pages may read.
+        self.names = (
+            self.tables
+            | frozenset(f"{table}.{column}" for table, column in columns)
+            | frozenset(f"{name}()" for (name,) in macros)
+        )
 
     def close(self) -> None:
         with self._condition:
