@@ -57,6 +57,132 @@ limit $top
 """
 
 
+# -- link intelligence (each part shown when the index has its tables) -----------
+
+AUTHORITY_SQL = """
+select authority, rank, (select count(*) from domain_authority) as domains, referring_domains, linked_domains
+from domain_authority
+where domain = $domain
+"""
+
+HISTORY_SQL = """
+select crawl_id, crawl_seq, started, backlinks, dofollow_backlinks, referring_domains, new_backlinks, lost_backlinks,
+    new_referring_domains, lost_referring_domains
+from domain_history
+where target_domain = $domain
+order by crawl_seq
+"""
+
+TOP_LOST_SQL = """
+select change.reason, change.src_url, change.anchor_text, change.dst_url, authority.authority
+from link_changes as change
+left join domain_authority as authority on authority.domain = change.src_domain
+where change.crawl_id = $crawl and change.dst_domain = $domain and not change.internal and change.event = 'lost'
+order by authority.authority desc nulls last, change.src_url, change.dst_url, change.anchor_text
+limit $top
+"""
+
+LOST_REASONS_SQL = """
+select reason, count(*) as backlinks
+from link_changes
+where crawl_id = $crawl and dst_domain = $domain and not internal and event = 'lost'
+group by reason
+order by backlinks desc, reason
+"""
+
+UNVERIFIED_SQL = """
+select count(*) as backlinks, count(distinct src_url) as pages, count(distinct src_domain) as referring_domains
+from current_links
+where dst_domain = $domain and not internal and crawl_id <> $crawl
+"""
+
+ANCHOR_CLASSES_SQL = """
+select anchor_class, sum(backlinks)::bigint as backlinks
+from anchor_distribution
+where target_domain = $domain
+group by anchor_class
+order by backlinks desc, anchor_class
+"""
+
+RISK_SQL = """
+select risk, count(*) as referring_domains, sum(backlinks)::bigint as backlinks
+from referring_domain_risk
+where target_domain = $domain
+group by risk
+"""
+
+FLAG_COUNTS_SQL = """
+select flag, count(*) as referring_domains
+from referring_domain_flags
+where target_domain = $domain
+group by flag
+order by referring_domains desc, flag
+"""
+
+DOMAIN_FLAGS_SQL = "select flag, reason from domain_flags where target_domain = $domain order by flag"
+
+BROKEN_BACKLINKS_COUNT_SQL = """
+select count(*) as backlinks, count(distinct dst_url) as pages
+from broken_backlinks
+where target_domain = $domain
+"""
+
+DISAVOWED_SQL = """
+select count(*) filter (where disavowed) as backlinks, count(distinct src_domain) filter (where disavowed) as referring_domains
+from inbound_links
+where dst_domain = $domain
+"""
+
+
+def _intelligence(index: WebIndex, result: dict, top: int) -> None:
+    """Authority, history, lost links, anchor classes, risk and flags, disavowed: what the index has of them."""
+    params = {"domain": result["domain"]}
+    names = index.current_names()
+    if "domain_authority" in names:
+        result["authority"] = index.record(AUTHORITY_SQL, params)
+    if "broken_backlinks" in names:
+        result["broken"] = index.record(BROKEN_BACKLINKS_COUNT_SQL, params)
+    if "domain_history" in names:
+        history = index.records(HISTORY_SQL, params)
+        result["history"] = history
+        if history:
+            latest = history[-1]
+            result["latest"] = latest
+            crawl = {**params, "crawl": latest["crawl_id"]}
+            if "link_changes" in names and latest["crawl_seq"] > 1:
+                result["lost_reasons"] = index.records(LOST_REASONS_SQL, crawl)
+                result["top_lost"] = index.records(TOP_LOST_SQL, {**crawl, "top": top})
+            if "current_links" in names:
+                result["unverified"] = index.record(UNVERIFIED_SQL, crawl)
+            labels = [row["crawl_id"] for row in history]
+            result["charts"]["history"] = chart(
+                "line", "Backlinks and referring domains after each crawl", labels,
+                {"backlinks": [r["backlinks"] for r in history], "referring domains": [r["referring_domains"] for r in history]},
+            )  # fmt: skip
+            result["charts"]["changes"] = chart(
+                "bar", "New and lost backlinks in each crawl", labels,
+                {"new": [r["new_backlinks"] or 0 for r in history], "lost": [-(r["lost_backlinks"] or 0) for r in history]},
+                stacked=True,
+            )  # fmt: skip
+    if "anchor_distribution.anchor_class" in names:
+        classes = {row["anchor_class"]: row["backlinks"] for row in index.records(ANCHOR_CLASSES_SQL, params)}
+        result["anchor_classes"] = classes
+        result["charts"]["anchor_classes"] = chart(
+            "doughnut", "Anchor backlinks by class", list(classes), {"backlinks": list(classes.values())}
+        )
+    if "referring_domain_risk" in names:
+        risk = {row["risk"]: row for row in index.records(RISK_SQL, params)}
+        result["risk"] = {level: risk.get(level, {"referring_domains": 0, "backlinks": 0}) for level in RISK_LEVELS}
+        result["flags"] = index.records(FLAG_COUNTS_SQL, params)
+    if "domain_flags" in names:
+        result["domain_flags"] = index.records(DOMAIN_FLAGS_SQL, params)
+    if "inbound_links.disavowed" in names:
+        result["disavowed"] = index.record(DISAVOWED_SQL, params)
+
+
+RISK_LEVELS = ("high", "medium", "low")
+
+
 def overview(index: WebIndex, domain: str, top: int = TOP) -> dict | None:
     """The overview of the registered domain ``domain``, or None when it has no backlinks in the index.
 
@@ -88,6 +214,10 @@ def overview(index: WebIndex, domain: str, top: int = TOP) -> dict | None:
         "ugc": totals["ugc_backlinks"],
         "sponsored": totals["sponsored_backlinks"],
     }
+    result.update(
+        authority=None, history=[], latest=None, lost_reasons=[], top_lost=[], unverified=None, anchor_classes={},
+        risk=None, flags=[], domain_flags=[], disavowed=None,
+    )  # fmt: skip
     result["charts"] = {
         "follow": chart(
             "doughnut",
@@ -107,6 +237,7 @@ def overview(index: WebIndex, domain: str, top: int = TOP) -> dict | None:
             horizontal=True,
         ),
     }
+    _intelligence(index, result, top)
     return result
 
 
