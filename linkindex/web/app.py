@@ -358,6 +358,103 @@ class Pages:
             request, "intersect.html", active="intersect", question=question, rows=rows, elapsed=elapsed, query=query,
         )  # fmt: skip
 
+    # -- disavow ------------------------------------------------------------
+
+    def _disavow_choice(self, request: Request) -> dict:
+        """The disavow file the query string asks for: target, rules, rows, and the file. Raises BadRequest.
+
+        The referring domains chosen are those the rules select (risk at or
+        above a level, or any of some flags; with neither, risk high, as
+        `linkindex disavow export` does) and those ticked by hand.
+        """
+        from linkindex.disavow import DisavowError, export_text, limit_problems, read_stored, select_domains
+        from linkindex.disavow import Selection as Chosen
+        from linkindex.quality import RISK_LEVELS
+
+        params = request.query_params
+        try:
+            target = normalize_domain(params.get("target", ""))[1]
+        except IndexBuildError as exc:
+            raise BadRequest(f"target: {exc}") from None
+        flags = params.getlist("flag")
+        known_flags = [name for (name,) in self.index.rows(
+            "select distinct flag from referring_domain_flags order by flag")[1]]  # fmt: skip
+        for flag in flags:
+            if flag not in known_flags:
+                raise BadRequest(f"flag={flag!r}: use one of {', '.join(known_flags)}")
+        ticked = []
+        for typed in params.getlist("domain"):
+            try:
+                ticked.append(normalize_domain(typed)[1])
+            except IndexBuildError as exc:
+                raise BadRequest(f"domain: {exc}") from None
+        risk = params.get("risk")
+        if risk is None and not flags and not ticked:
+            risk = "high"
+        if risk in ("", "none"):
+            risk = None
+        if risk is not None and risk not in RISK_LEVELS:
+            raise BadRequest(f"risk={risk!r}: use one of {', '.join(RISK_LEVELS)} or none")
+        with self.index.cursor() as cursor:
+            candidates = select_domains(cursor, target, "low", [])  # every flagged referring domain
+            by_rule = select_domains(cursor, target, risk, flags) if risk or flags else []
+            linking = {
+                name for (name,) in cursor.execute(
+                    "select referring_domain from referring_domains where target_domain = $target", {"target": target}
+                ).fetchall()
+            }  # fmt: skip
+        reasons = {choice.domain: choice.reason for choice in candidates}
+        for domain in ticked:
+            if domain not in linking:
+                raise BadRequest(f"domain={domain!r} does not link to {target} in this index")
+        ruled = {choice.domain for choice in by_rule}
+        chosen = by_rule + [Chosen(d, reasons.get(d, "chosen by hand")) for d in dict.fromkeys(ticked) if d not in ruled]
+        criteria = " or ".join(
+            ([f"at risk {risk} or above"] if risk else [])
+            + ([f"flagged {', '.join(flags)}"] if flags else [])
+            + (["chosen by hand"] if set(ticked) - ruled else [])
+        ) or "chosen by hand"
+        try:
+            stored = read_stored(self.settings.data_dir, target)
+        except DisavowError as exc:
+            raise BadRequest(str(exc)) from None
+        text, added = export_text(stored, target, chosen, criteria)
+        return {
+            "target": target, "risk": risk, "flags": flags, "known_flags": known_flags, "levels": RISK_LEVELS,
+            "candidates": candidates, "ruled": ruled, "ticked": set(ticked), "chosen": chosen, "text": text,
+            "added": added, "problems": limit_problems(text), "imported": len(stored.entries),
+        }  # fmt: skip
+
+    def disavow(self, request: Request) -> Response:
+        names = self.index.current_names()
+        if not {"referring_domain_risk", "referring_domain_flags"} <= names:
+            return self.error(request, 404, "This index has no link-quality tables: build it again with this linkindex.")
+        download = request.url.path.endswith(".txt")
+        if not request.query_params.get("target"):
+            if download:
+                return PlainTextResponse("Give the target domain as ?target=example.com\n", status_code=400)
+            return self.render(request, "disavow.html", active="disavow", choice=None, query="")
+        try:
+            choice = self._disavow_choice(request)
+        except BadRequest as exc:
+            if download:
+                return PlainTextResponse(f"{exc}\n", status_code=400)
+            return self.error(request, 400, str(exc), active="disavow")
+        if download:
+            if choice["problems"]:
+                return PlainTextResponse(
+                    "Past Google's limits, not written: " + "; ".join(choice["problems"]) + "\n", status_code=400
+                )
+            filename = _safe_filename(f"disavow-{choice['target']}.txt")
+            return Response(
+                choice["text"].encode("utf-8"),
+                media_type="text/plain; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
+        return self.render(
+            request, "disavow.html", active="disavow", choice=choice, query=request.url.query, q=choice["target"]
+        )
+
     # -- SQL ---------------------------------------------------------------
 
     def _check_sql(self, sql: str) -> str | None:
@@ -473,6 +570,8 @@ def create_app(settings: Settings, index: WebIndex | None = None) -> Starlette:
         Route("/sql", pages.sql),
         Route("/intersect", pages.intersect),
         Route("/intersect.csv", pages.intersect),
+        Route("/disavow", pages.disavow),
+        Route("/disavow.txt", pages.disavow),
         Route("/sql.csv", pages.sql_csv),
         Route("/domain/{domain}", pages.domain_overview),
         Route("/domain/{domain}/{view}", pages.table),
