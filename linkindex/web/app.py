@@ -326,6 +326,9 @@ class Pages:
             return list(dict.fromkeys(found))
 
         given, excluded = domains("domains"), domains("exclude")
+        overlap = set(given) & set(excluded)
+        if overlap:
+            raise BadRequest(f"{', '.join(sorted(overlap))} is both given and excluded")
         minimum = params.get("min", "").strip()
         if minimum and (not minimum.isdigit() or not 1 <= int(minimum) <= max(len(given), 1)):
             raise BadRequest(f"min={minimum!r}: a number from 1 to the number of domains ({len(given)})")
