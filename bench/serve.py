@@ -128,6 +128,8 @@ def run(args, console) -> int:
 
     con = open_index(data)
     ranked = con.sql("select target_domain, backlinks from domain_summary order by backlinks desc").fetchall()
+    names = {name for (name,) in con.sql("select table_name from information_schema.tables").fetchall()}
+    latest_crawl = con.sql("select crawl_id from crawls order by crawl_seq desc limit 1").fetchall()[0][0]
     con.close()
     domains = {"largest": ranked[0], "median": ranked[len(ranked) // 2]}
     process, port = _start_server(data)
@@ -149,6 +151,9 @@ def run(args, console) -> int:
                 "broken": f"/domain/{d}/broken",
                 "backlinks CSV, nofollow": f"/domain/{d}/backlinks.csv?follow=nofollow",
             }
+            if "link_changes" in names:
+                paths["lost"] = f"/domain/{d}/lost"
+                paths["backlinks, lost in a crawl"] = f"/domain/{d}/backlinks?change=lost:{quote(latest_crawl)}"
             for name, path in paths.items():
                 _timed_get(connection, path)  # warm-up
                 samples = [_timed_get(connection, path) for _ in range(args.requests)]
@@ -167,6 +172,9 @@ def run(args, console) -> int:
                 )
         table.add_section()
         others = {"start page": "/", "SQL: count inbound_links": "/sql?" + urlencode({"q": "select count(*) from inbound_links"})}
+        if "domain_authority" in names:
+            pair = ",".join(domain for domain, _ in domains.values())
+            others["competitor gap, largest and median"] = "/intersect?" + urlencode({"domains": pair, "min": 1})
         for name, path in others.items():
             _timed_get(connection, path)
             times = sorted(_timed_get(connection, path)[0] for _ in range(args.requests))

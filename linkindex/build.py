@@ -13,7 +13,7 @@ the layer below::
 
     raw_pages, raw_links      the record files as written (plus the part file name)
       staging/                stg_pages, stg_links: the de-duplication rules
-      facts/                  fct_pages, fct_backlinks, fct_internal_links, fct_backlink_placements: per crawl
+      facts/                  fct_pages, fct_backlinks, fct_internal_links: per crawl
       queries/*.sql           the tables, from the facts and earlier tables
 
 **Facts are computed once per crawl.** A crawl's facts are recomputed only
@@ -60,7 +60,7 @@ STAGING = ("stg_pages", "stg_links")
 #: Fact models computed over a whole crawl's stg_pages.
 CRAWL_FACTS = ("fct_pages",)
 #: Fact models computed one link part file at a time, over that part's stg_links.
-PART_FACTS = ("fct_backlinks", "fct_internal_links", "fct_backlink_placements")
+PART_FACTS = ("fct_backlinks", "fct_internal_links")
 FACTS = CRAWL_FACTS + PART_FACTS
 #: How each part's facts are sorted (none: the tables read them whole).
 FACT_ORDER: dict[str, str] = {}

@@ -5,6 +5,7 @@
     linkindex build --data DIR                      Parquet -> DuckDB link index
     linkindex report DOMAIN --data DIR              backlink profile of a domain
     linkindex query "SQL" --data DIR                ad-hoc SQL over the index
+    linkindex export --data DIR --to DEST           tables (and records) -> Parquet dataset or PostgreSQL
 
   On a cluster, through Redis (--redis URL or $REDIS_URL):
     linkindex seed SEED_URL... --redis URL          put seeds, scope and limits into Redis

@@ -57,7 +57,6 @@ final as (
         error,
         crawls
     from latest
-    order by url
 
 )
 

@@ -15,6 +15,7 @@ COMMANDS = {
     "report": "linkindex.commands.report",
     "query": "linkindex.commands.query",
     "serve": "linkindex.commands.serve",
+    "export": "linkindex.commands.export",
     "seed": "linkindex.commands.seed",
     "worker": "linkindex.commands.worker",
     "extract-worker": "linkindex.commands.extract_worker",
