@@ -251,7 +251,7 @@ class Pages:
         if slug not in VIEWS or fmt not in ("", "csv", "json"):
             raise HTTPException(404)
         view = view_for(slug, self.index.current_names())
-        context = {"domain": domain, "q": domain, "active": slug, "view": view}
+        context = {"domain": domain, "q": domain, "active": slug, "view": view, "unverified": None}
         if view is None:
             needed = ", ".join(VIEWS[slug][-1].requires)
             return self.error(
@@ -287,6 +287,8 @@ class Pages:
                 }
             )
         pages = max(1, -(-total // selection.per_page))
+        if slug == "lost":
+            context["unverified"] = overview_data.unverified(self.index, domain)
         return self.render(
             request, "table.html",
             selection=selection, rows=rows, total=total, pages=pages, elapsed=elapsed, **context,

@@ -74,11 +74,15 @@ order by crawl_seq
 """
 
 TOP_LOST_SQL = """
-select change.reason, change.src_url, change.anchor_text, change.dst_url, authority.authority
-from link_changes as change
-left join domain_authority as authority on authority.domain = change.src_domain
-where change.crawl_id = $crawl and change.dst_domain = $domain and not change.internal and change.event = 'lost'
-order by authority.authority desc nulls last, change.src_url, change.dst_url, change.anchor_text
+with lost as (
+    select reason, src_url, src_domain, anchor_text, dst_url
+    from link_changes
+    where crawl_id = $crawl and dst_domain = $domain and not internal and event = 'lost'
+)
+select lost.reason, lost.src_url, lost.anchor_text, lost.dst_url, authority.authority
+from lost
+left join domain_authority as authority on authority.domain = lost.src_domain
+order by authority.authority desc nulls last, lost.src_url, lost.dst_url, lost.anchor_text
 limit $top
 """
 
@@ -152,8 +156,6 @@ def _intelligence(index: WebIndex, result: dict, top: int) -> None:
             if "link_changes" in names and latest["crawl_seq"] > 1:
                 result["lost_reasons"] = index.records(LOST_REASONS_SQL, crawl)
                 result["top_lost"] = index.records(TOP_LOST_SQL, {**crawl, "top": top})
-            if "current_links" in names:
-                result["unverified"] = index.record(UNVERIFIED_SQL, crawl)
             labels = [row["crawl_id"] for row in history]
             result["charts"]["history"] = chart(
                 "line", "Backlinks and referring domains after each crawl", labels,
@@ -181,6 +183,21 @@ def _intelligence(index: WebIndex, result: dict, top: int) -> None:
 
 
 RISK_LEVELS = ("high", "medium", "low")
+
+
+def unverified(index: WebIndex, domain: str) -> dict | None:
+    """The backlinks of ``domain`` that the latest crawl did not re-check: unverified, not lost.
+
+    Read from the current link graph (a view over the per-crawl facts), so
+    it costs a scan of them: the Lost links page shows it, not the overview.
+    """
+    if not index.has("current_links", "crawls"):
+        return None
+    latest = index.records("select crawl_id from crawls order by crawl_seq desc limit 1")
+    if not latest:
+        return None
+    crawl = latest[0]["crawl_id"]
+    return {"crawl_id": crawl, **index.record(UNVERIFIED_SQL, {"domain": domain, "crawl": crawl})}
 
 
 def overview(index: WebIndex, domain: str, top: int = TOP) -> dict | None:
@@ -215,7 +232,7 @@ def overview(index: WebIndex, domain: str, top: int = TOP) -> dict | None:
         "sponsored": totals["sponsored_backlinks"],
     }
     result.update(
-        authority=None, history=[], latest=None, lost_reasons=[], top_lost=[], unverified=None, anchor_classes={},
+        authority=None, history=[], latest=None, lost_reasons=[], top_lost=[], anchor_classes={},
         risk=None, flags=[], domain_flags=[], disavowed=None,
     )  # fmt: skip
     result["charts"] = {

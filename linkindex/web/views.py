@@ -166,7 +166,8 @@ CHANGE = Filter(
     "New, lost, changed",
     condition="""exists (
         select 1 from link_changes as change
-        where change.crawl_id = $change_crawl and change.event = $change_event and change.src_url = view_rows.src_url
+        where change.dst_domain = $domain and change.crawl_id = $change_crawl and change.event = $change_event
+            and change.src_url = view_rows.src_url
             and change.dst_url = view_rows.dst_url and change.anchor_text = view_rows.anchor_text
             and change.kind = view_rows.kind
     )""",
