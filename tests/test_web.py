@@ -134,12 +134,24 @@ def test_unknown_domain_is_a_404_page_that_says_so(client):
 
 # -- table pages: filters, sorting, pages, downloads -------------------------------------------
 
-BACKLINK_COLUMNS = (
-    "link.src_url, src_page.title as src_title, link.src_domain, link.anchor_text, link.dst_url, link.kind, "
-    "link.placement, link.nofollow, link.ugc, link.sponsored, link.page_nofollow, link.occurrences, "
-    "link.first_seen, link.last_seen, link.dst_status"
-)
-BACKLINKS_FROM = "inbound_links as link left join page_status as src_page on src_page.url = link.src_url"
+def backlinks_sql(client, condition: str) -> str:
+    """The backlinks CSV as SQL: with the referring domain's authority and disavowed when the index has them."""
+    names = client.app.state.index.names
+    authority = "domain_authority" in names
+    columns = (
+        "link.src_url, src_page.title as src_title, link.src_domain, "
+        + ("referring.authority as referring_domain_authority, " if authority else "")
+        + "link.anchor_text, link.dst_url, link.kind, link.placement, link.nofollow, link.ugc, link.sponsored, "
+        "link.page_nofollow, link.occurrences, link.first_seen, link.last_seen, link.dst_status"
+        + (", link.disavowed" if "inbound_links.disavowed" in names else "")
+    )
+    joins = "left join page_status as src_page on src_page.url = link.src_url" + (
+        " left join domain_authority as referring on referring.domain = link.src_domain" if authority else ""
+    )
+    return (
+        f"select {columns} from inbound_links as link {joins} where link.dst_domain = 'example.com' and {condition} "
+        "order by link.last_seen desc nulls last, link.dst_url, link.src_url, link.anchor_text, link.kind"
+    )
 
 
 @pytest.mark.parametrize(
@@ -158,11 +170,7 @@ BACKLINKS_FROM = "inbound_links as link left join page_status as src_page on src
     ],
 )
 def test_backlink_filters_select_the_rows_sql_selects(client, data_dir, params, condition):
-    sql = (
-        f"select {BACKLINK_COLUMNS} from {BACKLINKS_FROM} where link.dst_domain = 'example.com' and {condition} "
-        "order by link.last_seen desc nulls last, link.dst_url, link.src_url, link.anchor_text, link.kind"
-    )
-    expected = sql_rows(client, sql)
+    expected = sql_rows(client, backlinks_sql(client, condition))
     response = client.get("/domain/example.com/backlinks.csv", params=params)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
@@ -205,19 +213,41 @@ def test_csv_holds_every_filtered_row_not_one_page(client, data_dir):
 
 
 @pytest.mark.parametrize(
-    "view, sql",
+    "view, sql, intelligence",
     [
         ("referring-domains", "select referring_domain, backlinks, dofollow_backlinks, linked_pages, first_seen, "
                               "last_seen from referring_domains where target_domain = 'example.com' "
-                              "order by backlinks desc, referring_domain"),
+                              "order by backlinks desc, referring_domain",
+         "select rd.referring_domain, authority.authority, authority.rank, rd.backlinks, rd.dofollow_backlinks, "
+         "rd.linked_pages, risk.risk, coalesce(risk.flags, []) as flags, rd.first_seen, rd.last_seen, rd.disavowed "
+         "from referring_domains as rd left join domain_authority as authority on authority.domain = rd.referring_domain "
+         "left join referring_domain_risk as risk on risk.target_domain = rd.target_domain "
+         "and risk.referring_domain = rd.referring_domain where rd.target_domain = 'example.com' "
+         "order by rd.backlinks desc, rd.referring_domain"),
         ("anchors", "select anchor_text, backlinks, referring_domains, dofollow_backlinks, share "
-                    "from anchor_distribution where target_domain = 'example.com' order by backlinks desc, anchor_text"),
+                    "from anchor_distribution where target_domain = 'example.com' order by backlinks desc, anchor_text",
+         "select anchor_text, anchor_class, backlinks, referring_domains, dofollow_backlinks, share "
+         "from anchor_distribution where target_domain = 'example.com' order by backlinks desc, anchor_text"),
         ("broken", "select dst_url, dst_status, src_url, src_domain, anchor_text, kind, nofollow, last_seen "
                    "from inbound_links where dst_domain = 'example.com' and dst_status >= 400 "
-                   "order by dst_url, src_url, anchor_text, kind"),
+                   "order by dst_url, src_url, anchor_text, kind",
+         "select dst_url, broken_status, broken_url, redirects, src_url, referring_domain, referring_domain_authority, "
+         "anchor_text, kind, nofollow, seen_at from broken_backlinks where target_domain = 'example.com' "
+         "order by referring_domain_authority desc nulls last, dst_url, src_url, anchor_text, kind"),
+        ("lost", None,
+         "select crawl_id, previous_crawl_id, reason, src_url, src_title, src_domain, anchor_text, dst_url, kind, "
+         "nofollow_before, rel_before, seen_at from link_changes left join (select url, title as src_title "
+         "from page_status) on url = src_url where dst_domain = 'example.com' and not internal and event = 'lost' "
+         "order by seen_at desc, crawl_id, src_url, dst_url, anchor_text, kind"),
     ],
 )  # fmt: skip
-def test_other_table_pages_download_what_sql_selects(client, data_dir, view, sql):
+def test_other_table_pages_download_what_sql_selects(client, data_dir, view, sql, intelligence):
+    """Each page as the index allows: over the link-intelligence tables when it has them."""
+    if "domain_authority" in client.app.state.index.names:
+        sql = intelligence
+    if sql is None:
+        assert client.get(f"/domain/example.com/{view}").status_code == 404
+        return
     expected = sql_rows(client, sql)
     assert len(expected) > 1
     response = client.get(f"/domain/example.com/{view}.csv")
