@@ -48,7 +48,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from crawler.urls import host_domain
-from linkindex.db import DUCKDB_CONFIG, INDEX_FILE, IndexBuildError, configure, connect
+from linkindex.db import DUCKDB_CONFIG, INDEX_FILE, IndexBuildError, configure, connect, first_steps
 from linkindex.models import model
 from linkindex.schema import LINKS_SCHEMA, PAGES_SCHEMA, SCHEMA_VERSION, SCHEMA_VERSION_KEY, TABLE_KEY
 
@@ -166,10 +166,7 @@ def scan_records(data_dir: Path) -> dict[str, CrawlRecords]:
     for table in ("links", "pages"):
         files = record_files(data_dir, table)
         if not files:
-            raise IndexBuildError(
-                f"no {table[:-1]} records under {data_dir / table}: "
-                "run `linkindex extract` or `linkindex crawl` first"
-            )
+            raise IndexBuildError(f"no {table[:-1]} records under {data_dir / table}: run {first_steps(data_dir)}")
         for path in files:
             getattr(crawls.setdefault(_crawl_of(path), CrawlRecords(_crawl_of(path))), table).append(path)
     return dict(sorted(crawls.items()))

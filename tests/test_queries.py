@@ -136,11 +136,11 @@ def test_build_replaces_a_torn_temporary_file_left_by_a_crash(tmp_path):
 
 
 def test_build_says_what_to_run_when_there_are_no_records(tmp_path):
-    expected = r"no link records under .*links: run `linkindex extract` or `linkindex crawl` first"
+    expected = r"no link records under .*links: run `linkindex crawl SEED_URL --data .*` or `linkindex extract"
     with pytest.raises(IndexBuildError, match=expected):
         build(tmp_path)
     write_parquet(tmp_path, "links", [link("c1", ts(1), POST, HOME, "x")])
-    with pytest.raises(IndexBuildError, match=r"no page records under .*pages: run `linkindex extract`"):
+    with pytest.raises(IndexBuildError, match=r"no page records under .*pages: run `linkindex crawl"):
         build(tmp_path)
     assert not (tmp_path / "index.duckdb").exists()
 
@@ -434,7 +434,8 @@ def test_query_parquet_needs_an_output_file(data_dir):
 
 def test_query_table_shows_the_first_rows_and_counts_all(data_dir):
     console = Console(record=True, width=200)
-    assert query(data_dir, "select * from referring_domains order by all", console=console, max_rows=2) == 5
+    sql = "select * from referring_domains order by all"
+    assert query(data_dir, sql, console=console, max_rows=2, whole=False) == 5
     text = console.export_text()
     assert "referring_domain" in text and "blog.net" in text
     assert "first 2 of 5 rows" in text
@@ -477,8 +478,14 @@ def test_query_is_read_only(data_dir):
 
 
 def test_query_says_how_to_build_a_missing_index(tmp_path):
-    with pytest.raises(IndexBuildError, match="no index at .*: run `linkindex build"):
+    # Records and no index: build. No records either: the whole way, at once.
+    write_sample(tmp_path / "records")
+    with pytest.raises(IndexBuildError, match="no index at .*: run `linkindex build --data .*records` first"):
+        query(tmp_path / "records", "select 1")
+    with pytest.raises(IndexBuildError, match="no records to build it from: run `linkindex crawl .*, then `linkindex build"):
         query(tmp_path, "select 1")
+    with pytest.raises(IndexBuildError, match="no data directory .*missing: make its index with `linkindex crawl"):
+        query(tmp_path / "missing", "select 1")
 
 
 def test_views_read_the_records_through_the_index(con):

@@ -3,16 +3,28 @@
 import os
 
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
-from linkindex.commands.common import EXIT_OK, EXIT_USAGE, add_data, error, errors
+from linkindex.commands.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    add_data,
+    command_line,
+    error,
+    errors,
+    examples,
+    facts_table,
+    interrupted,
+    positive_int,
+)
 
 HELP = "build the DuckDB link index from the Parquet records"
-DESCRIPTION = (
-    "Build DIR/index.duckdb: per-crawl facts (computed only for crawls whose record files changed "
-    "since the last build), then every table from the facts. The previous index stays readable "
-    "until the new one replaces it."
-)
+DESCRIPTION = """\
+Build DIR/index.duckdb from the link and page records in --data: per-crawl
+facts (computed only for crawls whose record files changed since the last
+build), then every table of queries/ from the facts (see docs/tables.md).
+The previous index stays readable until the new one replaces it."""
+EXAMPLES = examples("linkindex build --data idx", "linkindex report example.com --data idx")
 
 
 def add_arguments(parser):
@@ -24,7 +36,9 @@ def add_arguments(parser):
         help="memory DuckDB may use, e.g. 4GB (default: DuckDB's, 80%% of RAM); beyond it, work spills to disk "
         "under DIR/.build-tmp",
     )
-    parser.add_argument("--threads", type=int, help="threads DuckDB may use (default: one per core)")
+    parser.add_argument(
+        "--threads", type=positive_int, metavar="N", help="threads DuckDB may use (default: one per core)"
+    )
 
 
 def _size(count: int) -> str:
@@ -49,16 +63,24 @@ def run(args, console: Console) -> int:
     except IndexBuildError as exc:
         error(f"{exc}")
         return EXIT_USAGE
-    console.print(f"[bold]index → {os.path.join(args.data, 'index.duckdb')}[/] in {result.seconds:.1f} s")
+    except KeyboardInterrupt:
+        again = command_line("linkindex", "build", "--data", args.data)
+        return interrupted(f"the index was not changed; run `{again}` again")
+    console.print(
+        Text(f"index → {os.path.join(args.data, 'index.duckdb')} in {result.seconds:.1f} s", style="bold"),
+        soft_wrap=True,
+    )
     if result.rebuilt:
-        console.print(f"facts computed for crawl(s): {', '.join(result.rebuilt)}")
+        console.print(f"facts computed for crawl(s): {', '.join(result.rebuilt)}", highlight=False, soft_wrap=True)
     if result.reused:
-        console.print(f"facts up to date for crawl(s): {', '.join(result.reused)}")
+        console.print(f"facts up to date for crawl(s): {', '.join(result.reused)}", highlight=False, soft_wrap=True)
     if result.removed:
-        console.print(f"facts removed for crawl(s) with no records left: {', '.join(result.removed)}")
-    table = Table()
-    table.add_column("table")
-    table.add_column("rows", justify="right")
+        console.print(
+            f"facts removed for crawl(s) with no records left: {', '.join(result.removed)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    table = facts_table(("table", "rows"))
     for name, rows in result.items():
         table.add_row(name, f"{rows:,}")
     console.print(table)
@@ -66,6 +88,8 @@ def run(args, console: Console) -> int:
     console.print(
         f"sizes: records {_size(result.records_bytes)}, facts {_size(result.facts_bytes)} "
         f"({result.facts_bytes / records:.2f}× the records), index {_size(result.index_bytes)} "
-        f"({result.index_bytes / records:.2f}× the records)"
+        f"({result.index_bytes / records:.2f}× the records)",
+        highlight=False,
+        soft_wrap=True,
     )
     return EXIT_OK

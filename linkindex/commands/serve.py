@@ -8,7 +8,7 @@ import sys
 from rich.console import Console
 from rich.markup import escape
 
-from linkindex.commands.common import EXIT_OK, EXIT_USAGE, add_data, error
+from linkindex.commands.common import EXIT_OK, EXIT_USAGE, add_data, error, examples, positive_int
 
 HELP = "serve a web interface over the link index (read-only)"
 DESCRIPTION = """\
@@ -18,6 +18,10 @@ CSV downloads, and a SQL page. It listens on 127.0.0.1 (this machine only)
 unless --host says otherwise; any other address needs --token (or
 $LINKINDEX_TOKEN), checked on every request. A rebuilt index is picked up
 without a restart."""
+EXAMPLES = examples(
+    "linkindex serve --data idx",
+    "linkindex serve --data idx --host 0.0.0.0 --port 8080 --token \"$(openssl rand -hex 16)\"",
+)
 
 
 def add_arguments(parser):
@@ -33,7 +37,7 @@ def add_arguments(parser):
         "--time-limit", type=float, default=10.0, metavar="SECONDS", help="longest a query may run (default: %(default)s)"
     )
     parser.add_argument(
-        "--max-rows", type=int, default=1000, help="rows shown of a query on the SQL page (default: %(default)s)"
+        "--max-rows", type=positive_int, default=1000, help="rows shown of a query on the SQL page (default: %(default)s)"
     )
 
 
@@ -67,8 +71,8 @@ def run(args, console: Console) -> int:
             f"Give --token (or $LINKINDEX_TOKEN), e.g. --token {secrets.token_urlsafe(24)}"
         )
         return EXIT_USAGE
-    if args.time_limit <= 0 or args.max_rows < 1:
-        error("--time-limit and --max-rows must be positive")
+    if args.time_limit <= 0:
+        error("--time-limit must be positive")
         return EXIT_USAGE
     try:
         sock = _bind(args.host, args.port)
