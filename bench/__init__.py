@@ -10,6 +10,7 @@ Run from a checkout of the repository (they use the test tooling under
     python -m bench redis-memory    # Redis bytes per URL, projected to 1B URLs
     python -m bench build           # the index build vs a bare DuckDB pass, and an incremental build
     python -m bench export          # linkindex export into PostgreSQL vs psql \\copy of a CSV
+    python -m bench serve           # page latency of linkindex serve on a 10M-link index
 
 Each benchmark is one module with ``HELP``, optionally ``DESCRIPTION``,
 ``add_arguments(parser)`` and ``run(args, console) -> exit code``; listing it
@@ -26,4 +27,5 @@ BENCHMARKS = {
     "redis-memory": "bench.redis_memory",
     "build": "bench.build",
     "export": "bench.export",
+    "serve": "bench.serve",
 }
