@@ -6,12 +6,12 @@ WARC reader so both produce identical records. Parsing is HTML5-conformant
 charset, ``<meta charset>``, then detection), and hrefs are resolved by the
 WHATWG URL standard (ada-url) in the document's encoding.
 
-The per-link tuples follow ``linkindex.schema.LINK_TUPLE_FIELDS``; the
-page-level columns (crawl id, source URL and host...) are added by the writer.
+Each link is a ``linkindex.schema.LinkRecord``; the page-level columns
+(crawl id, source URL and host...) are added by the writer.
 """
 
-from collections import Counter
 import codecs
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 import re
@@ -21,6 +21,7 @@ from selectolax.lexbor import LexborHTMLParser
 from w3lib.encoding import read_bom, to_unicode
 
 from crawler.urls import Resolver, host_domain, parse_web_url, resolve
+from linkindex.schema import LinkRecord
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _TLD = re.compile(r"[a-z0-9-]+")
@@ -97,7 +98,7 @@ class ExtractedPage:
     page_nofollow: bool = False
     #: Robots noindex, from meta robots/googlebot or the X-Robots-Tag header.
     noindex: bool = False
-    links: list[tuple] = field(default_factory=list)
+    links: list[LinkRecord] = field(default_factory=list)
     #: Hrefs that produced no record, by reason: ``unparseable`` (the URL
     #: parser fails) or ``non_web`` (mailto:, javascript:, data:, ftp: ...).
     skipped: Counter = field(default_factory=Counter)
@@ -577,13 +578,16 @@ class _Regions:
 
 
 _NO_REL = rel_info(None)
+# A LinkRecord from a tuple in field order: what the class call does, minus
+# the keyword handling, which costs as much again on pages of a thousand links.
+_new_record = tuple.__new__
 
 
-def _link_tuple(target, src_domain, text, rel, page_nofollow, kind, placement, position):
-    """The record of a resolved link (``Resolver.web``), in ``LINK_TUPLE_FIELDS`` order."""
+def _link_record(target, src_domain, text, rel, page_nofollow, kind, placement, position) -> LinkRecord:
+    """The record of a resolved link (``Resolver.web``)."""
     dst_url, dst_host, dst_domain, dst_surt_host = target
     rel, nofollow, ugc, sponsored = rel
-    return (
+    return _new_record(LinkRecord, (
         dst_url,
         dst_host,
         dst_domain,
@@ -597,7 +601,7 @@ def _link_tuple(target, src_domain, text, rel, page_nofollow, kind, placement, p
         kind,
         placement,
         position,
-    )
+    ))
 
 
 def _src_domain(url: str) -> tuple[str, str]:
@@ -608,13 +612,13 @@ def _src_domain(url: str) -> tuple[str, str]:
     return parsed[0], host_domain(parsed[1])
 
 
-def redirect_link(url: str, location: str, page_nofollow: bool = False) -> tuple | None:
+def redirect_link(url: str, location: str, page_nofollow: bool = False) -> LinkRecord | None:
     """The link record of an HTTP redirect from ``url`` to its ``Location``."""
     base, src_domain = _src_domain(url)
     target = Resolver(base).web(location)
     if target.__class__ is str:
         return None
-    return _link_tuple(target, src_domain, "", _NO_REL, page_nofollow, "redirect", None, 0)
+    return _link_record(target, src_domain, "", _NO_REL, page_nofollow, "redirect", None, 0)
 
 
 def extract_links(
@@ -736,13 +740,13 @@ def extract_links(
                 skipped[target] += 1
                 continue
             links.append(
-                _link_tuple(target, src_domain, "", _NO_REL, page_nofollow, "redirect", None, len(links))
+                _link_record(target, src_domain, "", _NO_REL, page_nofollow, "redirect", None, len(links))
             )
             continue
         else:
             continue
         links.append(
-            _link_tuple(
+            _link_record(
                 target, src_domain, text, rel_info(attrs.get("rel")), page_nofollow, kind, placement, len(links)
             )
         )

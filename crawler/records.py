@@ -11,7 +11,7 @@ from datetime import datetime
 
 from crawler.extractor import extract_links, is_html, redirect_link, robots_noindex
 from crawler.urls import host_domain, parse_web_url, surt_host
-from pipelines.parquet import PageRow
+from linkindex.schema import LinkRecord, PageRow, PageSource
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 #: Errors that leave part of the body: its links are still extracted (a page
@@ -21,10 +21,11 @@ PARTIAL_BODY_ERRORS = frozenset({"too_large", "truncated"})
 
 @dataclass(slots=True)
 class PageRecords:
+    """What one response yields: its ``pages`` row, its links, and the page they are on."""
+
     page: PageRow
-    links: list[tuple]
-    #: (src_url, src_host, src_domain, src_surt_host)
-    src: tuple[str, str, str, str]
+    links: list[LinkRecord]
+    src: PageSource
 
 
 def header_pairs(headers) -> list[tuple[str, str]]:
@@ -88,7 +89,7 @@ def page_records(
         stats["pages/skipped/bad_url"] += 1
         return None
     url, host = parsed
-    src = (url, host, host_domain(host), surt_host(host))
+    src = PageSource(url, host, host_domain(host), surt_host(host))
     content_type = header_value(headers, "content-type")
     page = PageRow(
         fetched_at=fetched_at,
@@ -104,7 +105,7 @@ def page_records(
         noindex=robots_noindex(header_value(headers, "x-robots-tag")),
         ip_address=ip_address,
     )
-    links: list[tuple] = []
+    links: list[LinkRecord] = []
     stats["pages/seen"] += 1
 
     if status in REDIRECT_STATUSES:
@@ -113,7 +114,7 @@ def page_records(
             link = redirect_link(url, location)
             if link is not None:
                 links.append(link)
-                page.final_url = link[0]
+                page.final_url = link.dst_url
             else:
                 stats["links/skipped/unparseable"] += 1
         stats["pages/redirect"] += 1
