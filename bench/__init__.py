@@ -8,6 +8,7 @@ Run from a checkout of the repository (they use the test tooling under
     python -m bench crawl           # a live crawl vs a bare Scrapy spider
     python -m bench distributed     # 1, 2, 4 workers over Redis
     python -m bench redis-memory    # Redis bytes per URL, projected to 1B URLs
+    python -m bench worst-case      # the worst page shapes vs an ordinary page
 
 Each benchmark is one module with ``HELP``, optionally ``DESCRIPTION``,
 ``add_arguments(parser)`` and ``run(args, console) -> exit code``; listing it
@@ -22,4 +23,5 @@ BENCHMARKS = {
     "crawl": "bench.crawl",
     "distributed": "bench.distributed",
     "redis-memory": "bench.redis_memory",
+    "worst-case": "bench.worst_case",
 }

@@ -20,6 +20,7 @@ from chardetng_py import detect as chardetng_detect
 from selectolax.lexbor import LexborHTMLParser
 from w3lib.encoding import read_bom, to_unicode
 
+from crawler.shape import bound
 from crawler.urls import Resolver, host_domain, parse_web_url, resolve
 from linkindex.schema import LinkRecord
 
@@ -70,6 +71,16 @@ ROBOTS_VALUE_DIRECTIVES = frozenset(
 )
 _ROBOTS_AGENT = re.compile(r"[a-z0-9_*.-]+")
 
+#: Links recorded per page at most; the rest of a page with more is not read
+#: (recorded as ``too_many_links``).
+MAX_LINKS = 50_000
+#: <meta> elements read per page at most (robots and refresh); more is a flood
+#: (``too_many_meta``).
+MAX_META = 1_000
+#: Nodes read for one link's anchor text at most: a link wrapping a whole
+#: page region gets the text of its first part.
+ANCHOR_TEXT_NODES = 2_000
+
 MAX_BINARY_SNIFF = 4096
 # WHATWG MIME sniffing: "text/html" patterns, each followed by a space or '>'.
 _HTML_SNIFF = (
@@ -103,6 +114,9 @@ class ExtractedPage:
     #: parser fails) or ``non_web`` (mailto:, javascript:, data:, ftp: ...).
     skipped: Counter = field(default_factory=Counter)
     error: str | None = None
+    #: Why only part of the page was read, or read flattened (``crawler.shape``
+    #: causes, ``too_many_links``, ``too_many_meta``); its links are kept.
+    bounded: str | None = None
 
 
 def is_html(content_type: str | None, body: bytes) -> bool:
@@ -284,12 +298,39 @@ def _detect_encoding(data: bytes, tld: str | None = None) -> str:
             return "utf-8"
         except UnicodeDecodeError:
             pass
-        data = b"\n".join(line for line in data.split(b"\n") if not line.isascii())[:65536]
+        data = _non_ascii_lines(data, 65536)
     else:
         data = b""
     # chardetng panics (it does not raise) on a TLD that is not a lowercase label.
     hint = tld.encode() if tld and _TLD.fullmatch(tld) else None
     return encoding_for_label(chardetng_detect(data, allow_utf8=False, tld=hint)) or "cp1252"
+
+
+_NON_ASCII_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+def _non_ascii_lines(data: bytes, limit: int) -> bytes:
+    """The lines of ``data`` that have a non-ASCII byte, joined by newlines, cut at ``limit`` bytes.
+
+    Found from one non-ASCII byte to the next, so a page of a million lines
+    is not split into a million pieces to find them.
+    """
+    lines = []
+    size = 0
+    pos = 0
+    search = _NON_ASCII_BYTE.search
+    while size <= limit:
+        match = search(data, pos)
+        if match is None:
+            break
+        start = data.rfind(b"\n", 0, match.start()) + 1
+        end = data.find(b"\n", match.end())
+        if end < 0:
+            end = len(data)
+        lines.append(data[start:end])
+        size += end - start + 1
+        pos = end + 1
+    return b"\n".join(lines)[:limit]
 
 
 def sniff_encoding(body: bytes, content_type: str | None, url: str | None = None) -> tuple[str, int]:
@@ -381,46 +422,26 @@ def refresh_url(content: str | None) -> str | None:
     """
     if not content:
         return None
-    s = content
-    n = len(s)
-    i = 0
-    while i < n and s[i] in _ASCII_WS:
-        i += 1
-    start = i
-    while i < n and s[i] in _DIGITS:
-        i += 1
-    if i == start:
+    match = _REFRESH.match(content)
+    if match is None:
         return None
-    while i < n and (s[i] in _DIGITS or s[i] == "."):
-        i += 1
-    if i < n:
-        if s[i] not in ";," and s[i] not in _ASCII_WS:
-            return None
-        while i < n and s[i] in _ASCII_WS:
-            i += 1
-        if i < n and s[i] in ";,":
-            i += 1
-        while i < n and s[i] in _ASCII_WS:
-            i += 1
-    if i >= n:
+    url = content[match.end() :]
+    if not url:
         return None
-    j = i
-    if s[j : j + 3].lower() == "url":
-        j += 3
-        while j < n and s[j] in _ASCII_WS:
-            j += 1
-        if j < n and s[j] == "=":
-            j += 1
-            while j < n and s[j] in _ASCII_WS:
-                j += 1
-            i = j
-    quote = s[i] if i < n and s[i] in "'\"" else ""
-    url = s[i + 1 :] if quote else s[i:]
-    if quote:
-        cut = url.find(quote)
-        if cut >= 0:
-            url = url[:cut]
+    if url[0] in "'\"":
+        cut = url.find(url[0], 1)
+        url = url[1:cut] if cut >= 0 else url[1:]
     return url if url.strip() else None  # "url=" alone reloads the page
+
+
+# A refresh content up to its URL: ASCII whitespace, a delay (digits, then
+# digits and dots), a separator (';' or ',' and/or whitespace) and an
+# optional "url=". Possessive, so a content of a million digits is read once.
+_REFRESH = re.compile(
+    r"[\t\n\f\r ]*+[0-9]++[0-9.]*+(?=[;,\t\n\f\r ])[\t\n\f\r ]*+[;,]?[\t\n\f\r ]*+"
+    r"(?:url[\t\n\f\r ]*+=[\t\n\f\r ]*+)?",
+    re.I,
+)
 
 
 @lru_cache(maxsize=4096)
@@ -444,7 +465,11 @@ def _anchor_text(node) -> tuple[str, list[str] | None]:
 
     Text as rendered: script and style contents dropped, and block boundaries
     and <br> separate words, so ``<div>Title</div><div>Source</div>`` reads
-    "Title Source". Returns (text, image alts or None if no image).
+    "Title Source". A link nested in it (SVG links nest, and HTML ones do
+    across ``<object>`` or table cells) has its own text, not counted here,
+    so each node is read for one link at most; and at most
+    ``ANCHOR_TEXT_NODES`` nodes are read. Returns (text, image alts or None
+    if no image).
     """
     child = node.first_child
     if child is None:
@@ -454,6 +479,7 @@ def _anchor_text(node) -> tuple[str, list[str] | None]:
     parts = []
     alts = None
     stack = []
+    budget = ANCHOR_TEXT_NODES
     while True:
         while child is None:
             if not stack:
@@ -462,6 +488,11 @@ def _anchor_text(node) -> tuple[str, list[str] | None]:
             child, block = stack.pop()
             if block:
                 parts.append(" ")
+        budget -= 1
+        if not budget:
+            stack.clear()
+            child = None
+            continue
         if child.is_text_node:
             parts.append(child.text_content)
             child = child.next
@@ -472,7 +503,7 @@ def _anchor_text(node) -> tuple[str, list[str] | None]:
                     alts = []
                 alts.append(child.attributes.get("alt") or "")
                 child = child.next
-            elif tag in UNRENDERED_TAGS:
+            elif tag in UNRENDERED_TAGS or tag == "a":
                 child = child.next
             else:
                 block = tag in BLOCK_TAGS
@@ -651,6 +682,8 @@ def extract_links(
     except (LookupError, UnicodeError, ValueError):
         page.error = "decode_error"
         return page
+    # A page whose parse would run away is cut or flattened first (crawler.shape).
+    document, page.bounded = bound(document)
     nodes = LexborHTMLParser(document).css(_SELECTOR)
     tags = [node.tag for node in nodes]
 
@@ -659,8 +692,12 @@ def extract_links(
     page_nofollow = not header_directives.isdisjoint(("nofollow", "none"))
     page.noindex = not header_directives.isdisjoint(("noindex", "none"))
     base_href = None
+    metas = 0
     for tag, node in zip(tags, nodes):
         if tag == "meta":
+            metas += 1
+            if metas > MAX_META:
+                continue
             attrs = node.attributes
             name = attrs.get("name")
             if name and name.strip().lower() in ROBOTS_META_NAMES:
@@ -676,6 +713,8 @@ def extract_links(
             if page.title is None:
                 page.title = _collapse(node.text(deep=True))
     page.page_nofollow = page_nofollow
+    if metas > MAX_META and page.bounded is None:
+        page.bounded = "too_many_meta"
 
     # The document base URL: the first <base href>, resolved against the
     # document URL; one that does not parse, or is data: or javascript:, is
@@ -691,7 +730,11 @@ def extract_links(
     links = page.links
     skipped = page.skipped
     regions = _Regions()
+    metas = 0
     for tag, node in zip(tags, nodes):
+        if len(links) >= MAX_LINKS:
+            page.bounded = page.bounded or "too_many_links"
+            break
         if tag == "a":
             attrs = node.attributes
             # SVG links may use xlink:href; href wins when both are set.
@@ -728,6 +771,9 @@ def extract_links(
             text = ""
             placement = None
         elif tag == "meta":
+            metas += 1
+            if metas > MAX_META:
+                continue
             attrs = node.attributes
             equiv = attrs.get("http-equiv")
             if not equiv or equiv.strip().lower() != "refresh":

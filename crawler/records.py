@@ -197,6 +197,11 @@ def _response_records(
             stats["pages/html"] += 1
             if error is not None:
                 stats[f"pages/partial/{error}"] += 1
+            if extracted.bounded is not None:
+                # Read in part or flattened: its links are kept, and why is recorded
+                # (after a partial body's own reason, which says more).
+                page.error = page.error or extracted.bounded
+                stats[f"pages/bounded/{extracted.bounded}"] += 1
         links = extracted.links
         for reason, count in extracted.skipped.items():
             stats[f"links/skipped/{reason}"] += count

@@ -227,6 +227,8 @@ def parse_web_url(url: str) -> tuple[str, str] | None:
 def _is_ip(host: str) -> bool:
     if host.startswith("["):
         return True
+    if not host[-1:].isdigit():
+        return False  # a serialized IPv4 host ends in a digit; most names do not
     try:
         ipaddress.IPv4Address(host)
     except ValueError:
