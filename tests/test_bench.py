@@ -64,3 +64,12 @@ def test_bench_refuses_bad_worker_counts():
         timeout=60,
     )
     assert done.returncode == 2 and "--workers takes numbers" in done.stdout
+
+
+def test_bench_worst_case():
+    out = bench("worst-case", "deep-div", "formatting-bomb", "many-links", "--mb", 0.05, "--limit", 20)
+    for header in ("case", "CPU s", "× ordinary", "pages.error"):
+        assert header in out
+    for case in ("ordinary", "deep-div", "formatting-bomb", "many-links"):
+        assert case in out
+    assert "(stopped)" not in out

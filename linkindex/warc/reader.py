@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import email.utils
 import gzip
 import ipaddress
+import logging
 import os
 import zlib
 
@@ -30,6 +31,10 @@ from linkindex.warc.recovery import (
     next_record,
 )
 from linkindex.warc.response import WarcReadError, WarcResponse
+
+# warcio warns on stderr about every target URI with a space in it, which
+# _clean_uri mends anyway: in a Common Crawl file, thousands of lines.
+logging.getLogger("warcio.recordloader").setLevel(logging.ERROR)
 
 #: Records whose target URI does not start with one of these are skipped.
 URL_SCHEMES = ("http://", "https://")
