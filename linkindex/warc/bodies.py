@@ -4,6 +4,9 @@ warcio's readers do the dechunking and decompressing; the subclasses here
 report what happened (a coding declared but not applied, a stream cut
 short) instead of raising or printing, so one odd record is counted and
 read as well as it can be.
+
+The warcio subclasses here use its private names; ``tests/test_upstream_internals.py``
+pins each one and fails, naming it, if warcio changes it.
 """
 
 import zlib

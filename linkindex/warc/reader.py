@@ -1,6 +1,9 @@
 """One WARC/ARC file -> its responses: FastWARC where it can, warcio where it cannot.
 
 See the package's docstring for how the two take turns and what is counted.
+
+The warcio subclasses here use its private names; ``tests/test_upstream_internals.py``
+pins each one and fails, naming it, if warcio changes it.
 """
 
 import collections
