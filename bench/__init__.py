@@ -9,6 +9,7 @@ Run from a checkout of the repository (they use the test tooling under
     python -m bench distributed     # 1, 2, 4 workers over Redis
     python -m bench redis-memory    # Redis bytes per URL, projected to 1B URLs
     python -m bench worst-case      # the worst page shapes vs an ordinary page
+    python -m bench memory          # peak memory of a multi-GB extract and a 100k-page crawl
 
 Each benchmark is one module with ``HELP``, optionally ``DESCRIPTION``,
 ``add_arguments(parser)`` and ``run(args, console) -> exit code``; listing it
@@ -24,4 +25,5 @@ BENCHMARKS = {
     "distributed": "bench.distributed",
     "redis-memory": "bench.redis_memory",
     "worst-case": "bench.worst_case",
+    "memory": "bench.memory",
 }
