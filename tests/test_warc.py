@@ -811,3 +811,34 @@ def test_expand_rejects_urls(tmp_path):
         expand_inputs([str(listing)])
     with pytest.raises(WarcReadError, match="only local files.*https://data.commoncrawl.org/x"):
         expand_inputs(["https://data.commoncrawl.org/x.warc.gz"])
+
+
+def _warc_record(url: str, http: bytes) -> bytes:
+    return (
+        b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: " + url.encode()
+        + b"\r\nWARC-Date: 2026-01-01T00:00:00Z\r\nContent-Type: application/http; msgtype=response\r\n"
+        + b"Content-Length: %d\r\n\r\n" % len(http) + http + b"\r\n\r\n"
+    )
+
+
+def _arc_record(url: str, http: bytes) -> bytes:
+    return b"%s 192.0.2.1 20260101000000 text/html %d\n" % (url.encode(), len(http)) + http + b"\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "record", "header"),
+    [
+        ("status.warc", _warc_record, b""),
+        ("status.arc", _arc_record, b"filedesc://status.arc 0.0.0.0 20260101000000 text/plain 69\n1 0 linkindex\nURL IP-address Archive-date Content-type Archive-length\n\n"),
+    ],
+)
+def test_a_status_code_that_is_not_three_digits_is_no_status(tmp_path, name, record, header):
+    # Found by the fuzzer: a damaged ARC status line read as 2009999999999999999999,
+    # which no pages.status column can hold, so the whole batch failed to write.
+    page = b"<a href='/x'>x</a>"
+    http = b"HTTP/1.1 2009999999999999999999 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(page)
+    path = tmp_path / name
+    path.write_bytes(header + record("http://example.com/", http + page) + record("http://example.com/ok", http.replace(b"2009999999999999999999", b"200") + page))
+    responses, stats = read(path)
+    assert [(r.url, r.status) for r in responses] == [("http://example.com/", None), ("http://example.com/ok", 200)]
+    assert stats["warc/bad_status"] == 1

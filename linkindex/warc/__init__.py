@@ -34,7 +34,7 @@ Stats (all under ``warc/``): ``files``, ``files_empty``, ``files_fallback``,
 ``content_encoding_not_applied`` (declared but the body is not encoded; the
 body is used as is), ``content_encoding_unsupported``,
 ``chunked_not_chunked`` (declared chunked but is not; used as is),
-``bad_date``, ``offsets_not_seekable``, ``records_via_warcio`` (WARC records
+``bad_date``, ``bad_status`` (a status line whose code is not three digits: read as none), ``offsets_not_seekable``, ``records_via_warcio`` (WARC records
 read the slow way after a FastWARC failure), ``errors/<ExceptionName>``.
 
 ``expand_inputs(args)`` turns command-line arguments (paths, globs,

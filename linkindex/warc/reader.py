@@ -230,6 +230,8 @@ class _FileReader:
         if rec.is_http:
             http = rec.http_headers
             status = http.status_code
+            if status is None:  # FastWARC's reading of a status code that is not a number
+                self.stats["warc/bad_status"] += 1
             headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in http.items_bytes()]
         elif rtype == "resource":
             ctype = warc_headers.get("Content-Type")
@@ -357,6 +359,11 @@ class _FileReader:
     def _response(self, url, fetched_at, status, headers, rtype, offset, raw, declared, warc_truncated, ip):
         self.stats["warc/responses"] += 1
         ip = _clean_ip(ip)
+        if status is not None and not 100 <= status <= 999:
+            # A damaged status line ("HTTP/1.1 2009999999 OK"): no status
+            # rather than one the pages table cannot hold.
+            self.stats["warc/bad_status"] += 1
+            status = None
         if rtype == "revisit":
             return WarcResponse(
                 url, fetched_at, status, headers, b"", 0, self.path, offset, rtype, "revisit", False, None, ip
