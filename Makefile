@@ -26,6 +26,7 @@ bench: $(BIN)/linkindex
 	$(BIN)/python -m bench crawl
 	$(BIN)/python -m bench distributed
 	$(BIN)/python -m bench redis-memory
+	$(BIN)/python -m bench export
 	$(BIN)/python -m bench worst-case
 
 # A long campaign of the mutation fuzzer over damaged WARC files and pages;

@@ -8,6 +8,8 @@ Run from a checkout of the repository (they use the test tooling under
     python -m bench crawl           # a live crawl vs a bare Scrapy spider
     python -m bench distributed     # 1, 2, 4 workers over Redis
     python -m bench redis-memory    # Redis bytes per URL, projected to 1B URLs
+    python -m bench build           # the index build vs a bare DuckDB pass, and an incremental build
+    python -m bench export          # linkindex export into PostgreSQL vs psql \\copy of a CSV
     python -m bench worst-case      # the worst page shapes vs an ordinary page
     python -m bench memory          # peak memory of a multi-GB extract and a 100k-page crawl
 
@@ -24,6 +26,8 @@ BENCHMARKS = {
     "crawl": "bench.crawl",
     "distributed": "bench.distributed",
     "redis-memory": "bench.redis_memory",
+    "build": "bench.build",
+    "export": "bench.export",
     "worst-case": "bench.worst_case",
     "memory": "bench.memory",
 }

@@ -24,6 +24,8 @@ from pipelines.parquet import DEFAULT_MAX_ROWS, OutputError, RecordWriter
 
 logger = logging.getLogger(__name__)
 
+logger = logging.getLogger(__name__)
+
 #: How often (in records) a task reports progress to the parent process.
 PROGRESS_EVERY = 200
 
@@ -34,6 +36,13 @@ class FileResult:
     stats: Counter = field(default_factory=Counter)
     error: str | None = None
     seconds: float = 0.0
+
+    @property
+    def failure(self) -> str | None:
+        """The error with the file named once (the reader's messages name it already)."""
+        if self.error is None:
+            return None
+        return self.error if self.path in self.error else f"{self.path}: {self.error}"
 
 
 def file_key(path: str) -> str:
@@ -108,6 +117,20 @@ def extract_file(
         _report(progress, stats, reported)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _log_file(result: FileResult) -> None:
+    """One line per file in the full log (``-v``, ``--log-file``); the summary counts them all and names failures."""
+    if result.error:
+        logger.info("%s", result.failure)
+    else:
+        logger.info(
+            "%s: %d pages, %d links in %.1f s",
+            result.path,
+            result.stats["pages/seen"],
+            result.stats["links/extracted"],
+            result.seconds,
+        )
 
 
 def response_error(response) -> str | None:
@@ -210,6 +233,7 @@ def run_extract(
                         on_progress(local.get())
                     finished.add(path)
                     results.append(result)
+                    _log_file(result)
                     totals.update(result.stats)
                     progress.advance(task)
             else:
@@ -227,6 +251,7 @@ def run_extract(
                                 result = pending.pop(path).get()
                                 finished.add(path)
                                 results.append(result)
+                                _log_file(result)
                                 totals.update(result.stats)
                                 progress.advance(task)
                             try:

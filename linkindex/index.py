@@ -1,40 +1,18 @@
-"""The DuckDB link index: Parquet records -> views -> one table per ``queries/*.sql``.
+"""Reading the link index: ``query()`` runs SQL on a read-only connection and
+writes the result as a table, CSV, JSON lines or Parquet.
 
-A data directory is the unit a user works with::
-
-    DIR/links/crawl_id=<id>/part-*.parquet    link records (LINKS_SCHEMA)
-    DIR/pages/crawl_id=<id>/part-*.parquet    page records (PAGES_SCHEMA)
-    DIR/index.duckdb                          views over the records, and the tables
-
-``build()`` creates the views and runs the table queries in ``TABLES`` order
-into ``index.duckdb.tmp``, then renames it over ``index.duckdb``: a reader
-sees the old index or the new one, never half of one. ``query()`` runs SQL
-on a read-only connection and writes the result as a table, CSV, JSON lines
-or Parquet.
-
-Views (all read the Parquet files at query time, by absolute path):
-
-``links_all``, ``pages_all``
-    every record as written, including pages fetched twice in one crawl.
-``pages``
-    one fetch per (crawl_id, url): the latest fetched_at (a tie goes to the
-    smallest row, compared column by column).
-``links``
-    only the links of those kept fetches: a semi-join of ``links_all`` on
-    (crawl_id, src_url, fetched_at). Links whose page record is missing are
-    dropped too: every writer writes a page record for each fetch.
+The index itself is built by ``linkindex.build`` (records -> staging -> facts
+-> tables); its names are re-exported here for the callers that read it.
 """
 
 from contextlib import contextmanager
 import csv
 from datetime import datetime
 from decimal import Decimal
-from importlib import resources
 import json
 import math
 import os
 from pathlib import Path
-import re
 import sys
 
 import duckdb
@@ -44,205 +22,24 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from linkindex.schema import SCHEMA_VERSION, SCHEMA_VERSION_KEY
-
-INDEX_FILE = "index.duckdb"
-#: The record files of a table; skips the hidden ``.part-*.parquet.tmp`` being written.
-RECORD_GLOB = "*/part-*.parquet"
-#: Tables in build order: each may read the views and the tables before it.
-TABLES = (
-    "page_status",
-    "referring_domains",
-    "anchor_distribution",
-    "inbound_links",
-    "target_pages",
-    "link_breakdown",
-    "domain_summary",
+from linkindex.build import RECORD_GLOB, TABLES, BuildResult, build, record_files, table_sql  # noqa: F401
+from linkindex.db import (  # noqa: F401 (re-exported for the callers that read the index)
+    DUCKDB_CONFIG,
+    INDEX_FILE,
+    IndexBuildError,
+    connect,
+    first_steps,
+    interruptible,
+    open_index,
 )
-VIEWS = ("links_all", "links", "pages_all", "pages")
-#: DuckDB would otherwise try to download extensions, and hang offline.
-DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-FORMATS = ("table", "csv", "json", "parquet")
-#: Rows printed by the ``table`` format; the rest are counted, not shown.
+from linkindex.display import SHORTENED_NOTE, display_text, shorten  # noqa: F401 (display_text: for importers)
+
+#: Rows a terminal shows of a result; the rest are counted, not shown (a file or a pipe gets them all).
 MAX_TABLE_ROWS = 50
-#: Characters shown of one table cell (csv, json and parquet keep everything).
-MAX_CELL_CHARS = 500
 BATCH_ROWS = 10_000
-
-VIEWS_SQL = """
-create or replace view _links_files as
-select *, parse_filename(filename) as part
-from read_parquet({links}, hive_partitioning = false, union_by_name = true, filename = true);
-
-create or replace view _pages_files as
-select *, parse_filename(filename) as part
-from read_parquet({pages}, hive_partitioning = false, union_by_name = true, filename = true);
-
-create or replace view links_all as select * exclude (filename, part) from _links_files;
-
-create or replace view pages_all as select * exclude (filename, part) from _pages_files;
-
--- The latest fetch of each page, whatever it gave (for its status).
-create or replace view pages as
-select * from pages_all as record
-qualify row_number() over (partition by crawl_id, url order by fetched_at desc, record) = 1;
-
--- The links of one fetch per page: the latest that had a body to read (a
--- WARC revisit or a failed re-fetch does not hide the links seen before),
--- in one part only (the same fetch extracted twice, from two copies of a
--- WARC file, is counted once). A page's row and its links are always in
--- parts of the same name.
-create or replace view links as
-select * exclude (filename, part) from _links_files
-semi join (
-    select crawl_id, url, fetched_at, part
-    from _pages_files
-    qualify row_number() over (
-        partition by crawl_id, url
-        order by coalesce(error, '') not in ('revisit', 'dns', 'timeout', 'connection', 'download_error') desc,
-            fetched_at desc, part
-    ) = 1
-) as kept
-    on _links_files.crawl_id = kept.crawl_id
-    and _links_files.src_url = kept.url
-    and _links_files.fetched_at = kept.fetched_at
-    and _links_files.part = kept.part;
-"""
-
-
-class IndexBuildError(Exception):
-    """The index cannot be built or read as asked; the message says how to fix it."""
-
-
-def table_sql(name: str) -> str:
-    """The query of one table, as shipped in ``queries/<name>.sql``."""
-    return resources.files("queries").joinpath(f"{name}.sql").read_text(encoding="utf-8")
-
-
-def record_files(data_dir: str | Path, table: str) -> list[Path]:
-    """The complete Parquet files of ``table`` (``links`` or ``pages``), sorted."""
-    return sorted((Path(data_dir) / table).glob(RECORD_GLOB))
-
-
-def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection that never downloads extensions and speaks UTC."""
-    config = dict(DUCKDB_CONFIG)
-    if read_only:
-        # By default DuckDB spills to '<database>.tmp', the name build() writes to.
-        config["temp_directory"] = f"{path}.spill"
-    con = duckdb.connect(str(path), read_only=read_only, config=config)
-    con.execute("set TimeZone = 'UTC'")
-    return con
-
-
-def open_index(data_dir: str | Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to ``DIR/index.duckdb``."""
-    path = Path(data_dir) / INDEX_FILE
-    if not path.is_file():
-        raise IndexBuildError(f"no index at {path}: run `linkindex build --data {data_dir}` first")
-    return connect(path, read_only=True)
-
-
-def _source(data_dir: Path, table: str, files: list[Path]) -> str | list[str]:
-    """What read_parquet() reads for a table: the glob, or the file list if the path has glob characters.
-
-    A glob lets a view see files written after the build.
-    """
-    directory = str(data_dir / table)
-    if any(c in directory for c in "*?[]{}"):
-        return [str(f) for f in files]
-    return f"{directory}/{RECORD_GLOB}"
-
-
-def _sql_literal(source: str | list[str]) -> str:
-    """A string or list of strings as SQL text: a view cannot hold bound parameters."""
-    if isinstance(source, list):
-        return "[" + ", ".join(map(_sql_literal, source)) + "]"
-    return "'" + source.replace("'", "''") + "'"
-
-
-def _check_schema_version(con, source: str | list[str]) -> None:
-    major = SCHEMA_VERSION.split(".")[0]
-    rows = con.execute(
-        "select file_name, decode(value) from parquet_kv_metadata($source) where key = $key",
-        {"source": source, "key": SCHEMA_VERSION_KEY},
-    ).fetchall()
-    for file_name, version in rows:
-        if version.split(".")[0] != major:
-            raise IndexBuildError(
-                f"{file_name} was written with record schema {version}, this linkindex reads "
-                f"{SCHEMA_VERSION}: rewrite the records with this version, or use a linkindex that reads {version}"
-            )
-
-
-def _remove_database(path: Path) -> None:
-    for file in (path, Path(f"{path}.wal")):
-        file.unlink(missing_ok=True)
-
-
-def _clear_stale(path: Path) -> None:
-    """Remove what a crashed build left at ``path``, unless a running build holds it."""
-    if path.exists():
-        try:
-            duckdb.connect(str(path), config=DUCKDB_CONFIG).close()
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise IndexBuildError(f"another build is writing {path}: wait for it to finish") from exc
-        except duckdb.Error:
-            pass  # a torn file: removed below
-    _remove_database(path)
-
-
-def _create(con: duckdb.DuckDBPyConnection, sources: dict) -> dict[str, int]:
-    """Create the views and tables on ``con``; return their row counts."""
-    for source in sources.values():
-        _check_schema_version(con, source)
-    con.execute(VIEWS_SQL.format(**{table: _sql_literal(source) for table, source in sources.items()}))
-    counts = {}
-    for name in VIEWS + TABLES:
-        if name in TABLES:
-            con.execute(f"create or replace table {name} as\n{table_sql(name)}")
-        counts[name] = con.execute(f"select count(*) from {name}").fetchall()[0][0]
-    con.execute("checkpoint")
-    return counts
-
-
-def build(data_dir: str | Path) -> dict[str, int]:
-    """Build ``DIR/index.duckdb`` from the Parquet records; return the row count of each view and table."""
-    if "://" in str(data_dir) and not str(data_dir).startswith("file://"):
-        # DuckDB reads object stores only through its httpfs extension,
-        # which is not built in (and is not downloaded at run time).
-        raise IndexBuildError(
-            f"build reads a local or mounted directory, not {str(data_dir).split('?')[0]}: copy the "
-            "links/ and pages/ prefixes down (e.g. `aws s3 sync`) or mount the bucket, then build there"
-        )
-    data_dir = Path(str(data_dir).removeprefix("file://")).absolute()
-    sources = {}
-    for table in ("links", "pages"):
-        files = record_files(data_dir, table)
-        if not files:
-            raise IndexBuildError(
-                f"no {table[:-1]} records under {data_dir / table}: run `linkindex extract` or `linkindex crawl` first"
-            )
-        sources[table] = _source(data_dir, table, files)
-
-    final = data_dir / INDEX_FILE
-    tmp = data_dir / f"{INDEX_FILE}.tmp"
-    _clear_stale(tmp)
-    built = False
-    try:
-        with connect(tmp) as con:
-            counts = _create(con, sources)
-        built = True
-    except duckdb.Error as exc:
-        raise IndexBuildError(f"building the index of {data_dir} failed: {exc}") from exc
-    finally:
-        if not built:
-            _remove_database(tmp)
-    # A log left by a crash of a writer of the old index would be replayed on the new one.
-    Path(f"{final}.wal").unlink(missing_ok=True)
-    os.replace(tmp, final)
-    return counts
+#: Widest a column is padded to in a table written whole (longer values are not cut, only unaligned).
+PLAIN_WIDTH = 60
+FORMATS = ("table", "csv", "json", "parquet")
 
 
 # -- query ------------------------------------------------------------------
@@ -257,38 +54,69 @@ def query(
     *,
     console: Console | None = None,
     max_rows: int = MAX_TABLE_ROWS,
+    vertical: bool = False,
+    whole: bool | None = None,
 ) -> int:
     """Run ``sql`` (with bound ``params``) on the index and write the result; return its row count.
 
-    ``fmt``: ``table`` (a rich table, the first ``max_rows`` rows), ``csv``
-    (header line, RFC 4180 quoting, empty field for null), ``json`` (one
-    object per line) or ``parquet``. The result goes to ``output`` when given
-    (written to ``output.tmp``, then renamed), else to the terminal;
-    parquet needs ``output``. SQL errors are raised as ``duckdb.Error``.
+    ``sql`` may hold several statements: they run in order, and the result
+    of the last is written. ``fmt``: ``table`` (aligned columns; with
+    ``vertical``, one field per line), ``csv`` (header line, RFC 4180
+    quoting, empty field for null), ``json`` (one object per line) or
+    ``parquet``. The result goes to ``output`` when given (written to
+    ``output.tmp``, then renamed), else to ``console`` (standard output);
+    parquet needs ``output``.
+
+    ``whole``: every row and every value in full. By default that is so
+    unless the table goes to a terminal, which shows the first ``max_rows``
+    rows, folds URLs over several lines and shortens other long text, saying
+    so (see ``linkindex.display``). SQL errors are raised as ``duckdb.Error``.
     """
     if fmt not in FORMATS:
         raise IndexBuildError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     if fmt == "parquet" and output is None:
         raise IndexBuildError("parquet output needs a file: pass --output FILE")
+    if not duckdb.extract_statements(sql):
+        raise IndexBuildError(
+            'empty query: give one or more SQL statements, e.g. "select * from domain_summary limit 10"'
+        )
+    console = console or Console()
+    if whole is None:
+        whole = output is not None or not console.is_terminal
     con = open_index(data_dir)
     try:
-        relation = con.sql(sql, params=params)
-        if relation is None:  # a statement without a result (SET, PRAGMA...)
-            return 0
-        reader = relation.to_arrow_reader(BATCH_ROWS)
-        if output is None:
-            if fmt == "table":
-                return write_table(reader, console or Console(), max_rows)
-            return WRITERS[fmt](reader, sys.stdout)
-        with _replacing(Path(output)) as tmp:
-            if fmt == "parquet":
-                return write_parquet(reader, tmp)
-            with open(tmp, "w", encoding="utf-8", newline="") as out:
-                if fmt == "table":
-                    return write_table(reader, Console(file=out, width=200, no_color=True), max_rows)
-                return WRITERS[fmt](reader, out)
+        with interruptible():
+            return _run_query(con, sql, params, fmt, output, console, max_rows, vertical, whole)
     finally:
         con.close()
+
+
+def _run_query(con, sql, params, fmt, output, console, max_rows, vertical, whole) -> int:
+    """``query`` once the index is open."""
+    relation = con.sql(sql, params=params)
+    if relation is None:  # the last statement has no result (SET, PRAGMA...)
+        return 0
+    reader = relation.to_arrow_reader(BATCH_ROWS)
+    if output is None:
+        if fmt == "table":
+            return _write_display(reader, console, whole, vertical, max_rows)
+        return WRITERS[fmt](reader, sys.stdout)
+    with _replacing(Path(output)) as tmp:
+        if fmt == "parquet":
+            return write_parquet(reader, tmp)
+        with open(tmp, "w", encoding="utf-8", newline="") as out:
+            if fmt == "table":
+                return (write_vertical if vertical else write_plain_table)(reader, out)
+            return WRITERS[fmt](reader, out)
+
+
+def _write_display(reader, console: Console, whole: bool, vertical: bool, max_rows: int) -> int:
+    """The ``table`` format on standard output: for a terminal, or whole for a pipe."""
+    if whole:
+        return (write_vertical if vertical else write_plain_table)(reader, _ConsoleOut(console))
+    if vertical:
+        return write_vertical_terminal(reader, console, max_rows)
+    return write_table(reader, console, max_rows)
 
 
 @contextmanager
@@ -352,28 +180,30 @@ def _text(value) -> str:
     return str(value)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def display_text(value: str, limit: int | None = None) -> str:
-    """Text from web pages made safe for a terminal: control characters (escape
-    sequences that would recolour, retitle or write to the clipboard) removed,
-    and clipped to ``limit`` characters."""
-    value = _CONTROL.sub("", value.replace("\t", " ").replace("\n", " "))
-    if limit is not None and len(value) > limit:
-        value = value[: limit - 1] + "…"
-    return value
-
-
-def _cell(value) -> Text:
-    """A value as a table cell: floats shortened, null dimmed, markup never interpreted."""
+def _cell(value) -> tuple[Text, bool]:
+    """A value as a terminal table cell, and whether it was shortened: floats to 6 digits, null dimmed,
+    markup never interpreted, long text cut (never a URL)."""
     if value is None:
-        return Text("null", style="dim")
+        return Text("null", style="dim"), False
     if isinstance(value, float):
-        return Text(f"{value:.6g}")
+        return Text(f"{value:.6g}"), False
     if isinstance(value, datetime):
-        return Text(value.isoformat(sep=" "))
-    return Text(display_text(_text(value), MAX_CELL_CHARS))
+        return Text(value.isoformat(sep=" ")), False
+    text, cut = shorten(_text(value))
+    return Text(text), cut
+
+
+def _whole(value) -> str:
+    """A value in full, on one line, for a table written to a file or a pipe."""
+    if value is None:
+        return "null"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return display_text(_text(value))
+
+
+def _numeric(field) -> bool:
+    return pa.types.is_integer(field.type) or pa.types.is_floating(field.type) or pa.types.is_decimal(field.type)
 
 
 def write_csv(reader: pa.RecordBatchReader, out) -> int:
@@ -407,25 +237,106 @@ def write_parquet(reader: pa.RecordBatchReader, path: Path) -> int:
 
 
 def write_table(reader: pa.RecordBatchReader, console: Console, max_rows: int = MAX_TABLE_ROWS) -> int:
+    """A table for a terminal: the first ``max_rows`` rows, URLs folded, other long text shortened (and said)."""
     table = Table(show_edge=False, header_style="bold")
     for field in reader.schema:
-        numeric = (
-            pa.types.is_integer(field.type)
-            or pa.types.is_floating(field.type)
-            or pa.types.is_decimal(field.type)
-        )
-        table.add_column(
-            field.name, justify="right" if numeric else "left", overflow="ellipsis", max_width=80
-        )
-    count = 0
+        table.add_column(field.name, justify="right" if _numeric(field) else "left", overflow="fold")
+    count, shortened = 0, False
     for batch in reader:
         if count < max_rows:
             for row in _rows([batch.slice(0, max_rows - count)]):
-                table.add_row(*map(_cell, row))
+                cells = [_cell(value) for value in row]
+                shortened = shortened or any(cut for _, cut in cells)
+                table.add_row(*(text for text, _ in cells))
         count += batch.num_rows
-    rows = "1 row" if count == 1 else f"{count:,} rows"
     console.print(table)
-    console.print(f"first {max_rows:,} of {rows}" if count > max_rows else rows, style="dim")
+    _print_footer(console, count, max_rows, shortened)
+    return count
+
+
+def _print_footer(console: Console, count: int, max_rows: int, shortened: bool) -> None:
+    rows = "1 row" if count == 1 else f"{count:,} rows"
+    console.print(
+        f"first {max_rows:,} of {rows} (--output FILE or a pipe gets them all)" if count > max_rows else rows,
+        style="dim",
+        highlight=False,
+    )
+    if shortened:
+        console.print(SHORTENED_NOTE, style="dim", highlight=False)
+
+
+class _ConsoleOut:
+    """A console as a text file: written as it is, no markup, wrapping or cropping."""
+
+    def __init__(self, console: Console):
+        self.console = console
+
+    def write(self, text: str) -> None:
+        self.console.out(text, end="", highlight=False)
+
+
+def write_vertical_terminal(reader: pa.RecordBatchReader, console: Console, max_rows: int = MAX_TABLE_ROWS) -> int:
+    """One field per line for a terminal (as psql's \\x): every value whole, the first ``max_rows`` records."""
+    names = reader.schema.names
+    width = max((len(name) for name in names), default=0)
+    count = 0
+    for batch in reader:
+        shown = max(0, min(batch.num_rows, max_rows - count))
+        for offset, row in enumerate(_rows([batch.slice(0, shown)])):
+            console.print(Text(f"-[ RECORD {count + offset + 1:,} ]" + "-" * max(0, width - 6), style="dim"))
+            for name, value in zip(names, row):
+                line = Text.assemble((name.ljust(width), "bold"), " | ")
+                line.append_text(Text("null", style="dim") if value is None else Text(_whole(value)))
+                console.print(line, soft_wrap=True)
+        count += batch.num_rows
+    _print_footer(console, count, max_rows, False)
+    return count
+
+
+def write_vertical(reader: pa.RecordBatchReader, out) -> int:
+    """One field per line (as psql's \\x), every record and value whole, for a file or a pipe."""
+    names = reader.schema.names
+    width = max((len(name) for name in names), default=0)
+    count = 0
+    for batch in reader:
+        lines = []
+        for row in _rows([batch]):
+            count += 1
+            lines.append(f"-[ RECORD {count} ]" + "-" * max(0, width - 6))
+            lines.extend(f"{name.ljust(width)} | {_whole(value)}" for name, value in zip(names, row))
+        if lines:
+            out.write("\n".join(lines) + "\n")
+    return count
+
+
+def write_plain_table(reader: pa.RecordBatchReader, out) -> int:
+    """Aligned columns with every row and every value whole, for a file or a pipe.
+
+    Column widths are measured on the first batch of rows (and at most
+    ``PLAIN_WIDTH`` wide): a longer value later widens its own line, it is
+    never cut.
+    """
+    fields = list(reader.schema)
+    names = [field.name for field in fields]
+    right = [_numeric(field) for field in fields]
+    count = 0
+    widths = None
+    for batch in reader:
+        rows = [[_whole(value) for value in row] for row in _rows([batch])]
+        lines = []
+        if widths is None:
+            widths = [
+                min(PLAIN_WIDTH, max([len(name)] + [len(row[i]) for row in rows])) for i, name in enumerate(names)
+            ]
+            lines.append(" | ".join(name.ljust(w) for name, w in zip(names, widths)).rstrip())
+            lines.append("-+-".join("-" * w for w in widths))
+        for row in rows:
+            lines.append(" | ".join(v.rjust(w) if r else v.ljust(w) for v, w, r in zip(row, widths, right)).rstrip())
+        out.write("\n".join(lines) + "\n")
+        count += len(rows)
+    if widths is None:  # no batch at all: the header alone
+        out.write(" | ".join(names) + "\n")
+    out.write(f"({count:,} {'row' if count == 1 else 'rows'})\n")
     return count
 
 

@@ -50,6 +50,9 @@ class Model:
     columns: tuple[Column, ...]
     notes: str  # the header's free text after the columns
     sql: str  # the whole file, header included
+    #: "table" (computed at build time) or "view" (computed when read), from a
+    #: "Materialized: view" header line.
+    materialized: str = "table"
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -71,9 +74,13 @@ def parse_header(name: str, layer: str, sql: str) -> Model:
     if not header or not header[0].startswith(f"{name}:"):
         raise ModelError(f"{layer}/{name}.sql must open with '-- {name}: what it is'")
     title = header[0].split(":", 1)[1].strip()
-    grain, key, columns, notes, section = "", (), [], [], None
+    grain, key, columns, notes, section, materialized = "", (), [], [], None, "table"
     for text in header[1:]:
-        if text.startswith("Grain:"):
+        if text.startswith("Materialized:"):
+            materialized, section = text.split(":", 1)[1].strip(), None
+            if materialized not in ("table", "view"):
+                raise ModelError(f"{layer}/{name}.sql: Materialized: is table or view, not {materialized!r}")
+        elif text.startswith("Grain:"):
             grain, section = text.split(":", 1)[1].strip(), "grain"
         elif text.startswith("Key:"):
             key, section = tuple(k.strip() for k in text.split(":", 1)[1].split(",")), None
@@ -95,7 +102,7 @@ def parse_header(name: str, layer: str, sql: str) -> Model:
     missing = set(key) - {c.name for c in columns}
     if missing:
         raise ModelError(f"{layer}/{name}.sql: key column(s) {', '.join(sorted(missing))} not among the columns")
-    return Model(name, layer, title, grain, key, tuple(columns), "\n".join(notes).strip(), sql)
+    return Model(name, layer, title, grain, key, tuple(columns), "\n".join(notes).strip(), sql, materialized)
 
 
 @cache

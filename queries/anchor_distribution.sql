@@ -22,10 +22,24 @@ anchors as (
         dst_domain as target_domain,
         anchor_text,
         src_domain,
-        nofollow
-    from links
-    where not internal
-        and kind in ('anchor', 'image', 'area')
+        occurrences,
+        nofollow_occurrences
+    from fct_backlinks
+    where kind in ('anchor', 'image', 'area')
+
+),
+
+-- one row per referring domain first: referring_domains is then a count of rows
+per_referring_domain as (
+
+    select
+        target_domain,
+        anchor_text,
+        src_domain,
+        sum(occurrences) as backlinks,
+        sum(occurrences - nofollow_occurrences) as dofollow_backlinks
+    from anchors
+    group by target_domain, anchor_text, src_domain
 
 ),
 
@@ -34,10 +48,10 @@ per_anchor as (
     select
         target_domain,
         anchor_text,
-        count(*) as backlinks,
-        count(distinct src_domain) as referring_domains,
-        count(*) filter (where not nofollow) as dofollow_backlinks
-    from anchors
+        sum(backlinks)::bigint as backlinks,
+        count(*) as referring_domains,
+        sum(dofollow_backlinks)::bigint as dofollow_backlinks
+    from per_referring_domain
     group by target_domain, anchor_text
 
 ),
@@ -52,7 +66,6 @@ final as (
         dofollow_backlinks,
         backlinks::double / sum(backlinks) over (partition by target_domain) as share
     from per_anchor
-    order by target_domain, anchor_text
 
 )
 

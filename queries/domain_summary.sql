@@ -16,7 +16,9 @@
 --   first_seen           timestamptz  earliest fetched_at of a linking page (UTC)
 --   last_seen            timestamptz  latest fetched_at of a linking page (UTC)
 --
--- Backlinks only (internal = false), of any kind.
+-- Backlinks only (internal = false), of any kind. The distinct counts come
+-- from the tables that have one row per referring domain (referring_domains)
+-- and per linked page (target_pages); referring pages are counted here.
 
 with
 
@@ -24,15 +26,27 @@ backlinks as (
 
     select
         dst_domain as target_domain,
-        dst_url,
         src_url,
-        src_domain,
-        nofollow,
-        ugc,
-        sponsored,
-        fetched_at
-    from links
-    where not internal
+        occurrences,
+        nofollow_occurrences,
+        ugc_occurrences,
+        sponsored_occurrences
+    from fct_backlinks
+
+),
+
+-- one row per linking page: referring_pages is then a count of rows
+per_linking_page as (
+
+    select
+        target_domain,
+        src_url,
+        sum(occurrences) as backlinks,
+        sum(occurrences - nofollow_occurrences) as dofollow_backlinks,
+        sum(ugc_occurrences) as ugc_backlinks,
+        sum(sponsored_occurrences) as sponsored_backlinks
+    from backlinks
+    group by target_domain, src_url
 
 ),
 
@@ -40,17 +54,34 @@ per_domain as (
 
     select
         target_domain,
-        count(*) as backlinks,
-        count(*) filter (where not nofollow) as dofollow_backlinks,
-        count(*) filter (where nofollow) as nofollow_backlinks,
-        count(*) filter (where ugc) as ugc_backlinks,
-        count(*) filter (where sponsored) as sponsored_backlinks,
-        count(distinct src_domain) as referring_domains,
-        count(distinct src_url) as referring_pages,
-        count(distinct dst_url) as linked_pages,
-        min(fetched_at) as first_seen,
-        max(fetched_at) as last_seen
-    from backlinks
+        sum(backlinks)::bigint as backlinks,
+        sum(dofollow_backlinks)::bigint as dofollow_backlinks,
+        sum(ugc_backlinks)::bigint as ugc_backlinks,
+        sum(sponsored_backlinks)::bigint as sponsored_backlinks,
+        count(*) as referring_pages
+    from per_linking_page
+    group by target_domain
+
+),
+
+referring as (
+
+    select
+        target_domain,
+        count(*) as referring_domains,
+        min(first_seen) as first_seen,
+        max(last_seen) as last_seen
+    from referring_domains
+    group by target_domain
+
+),
+
+linked as (
+
+    select
+        target_domain,
+        count(*) as linked_pages
+    from target_pages
     group by target_domain
 
 ),
@@ -58,20 +89,24 @@ per_domain as (
 final as (
 
     select
-        target_domain,
-        backlinks,
-        dofollow_backlinks,
-        nofollow_backlinks,
-        ugc_backlinks,
-        sponsored_backlinks,
-        dofollow_backlinks::double / backlinks as dofollow_share,
-        referring_domains,
-        referring_pages,
-        linked_pages,
-        first_seen,
-        last_seen
+        per_domain.target_domain,
+        per_domain.backlinks,
+        per_domain.dofollow_backlinks,
+        per_domain.backlinks - per_domain.dofollow_backlinks as nofollow_backlinks,
+        per_domain.ugc_backlinks,
+        per_domain.sponsored_backlinks,
+        per_domain.dofollow_backlinks::double / per_domain.backlinks as dofollow_share,
+        referring.referring_domains,
+        per_domain.referring_pages,
+        linked.linked_pages,
+        referring.first_seen,
+        referring.last_seen
     from per_domain
-    order by target_domain
+    join referring
+        on referring.target_domain = per_domain.target_domain
+    join linked
+        on linked.target_domain = per_domain.target_domain
+    order by per_domain.target_domain
 
 )
 

@@ -20,8 +20,8 @@
 --   last_seen      timestamptz  latest fetched_at of src_url with this link (UTC)
 --   dst_status     smallint     HTTP status of the latest fetch of dst_url; null when never fetched
 --
--- Backlinks only (internal = false). The first occurrence is the earliest
--- by (fetched_at, crawl_id, position).
+-- Backlinks only (internal = false), merged over crawls from fct_backlinks. The
+-- first occurrence is the earliest by (fetched_at, crawl_id, position).
 
 with
 
@@ -34,16 +34,16 @@ backlinks as (
         kind,
         dst_domain,
         src_domain,
-        nofollow,
-        ugc,
-        sponsored,
+        occurrences,
+        nofollow_occurrences,
+        ugc_occurrences,
+        sponsored_occurrences,
         page_nofollow,
         placement,
         position,
         crawl_id,
         fetched_at
-    from links
-    where not internal
+    from fct_backlinks
 
 ),
 
@@ -66,18 +66,16 @@ grouped as (
         -- the domains are functions of the URLs, so any value is the value
         any_value(dst_domain) as dst_domain,
         any_value(src_domain) as src_domain,
-        bool_and(nofollow) as nofollow,
-        bool_or(ugc) as ugc,
-        bool_or(sponsored) as sponsored,
+        sum(nofollow_occurrences) = sum(occurrences) as nofollow,
+        sum(ugc_occurrences) > 0 as ugc,
+        sum(sponsored_occurrences) > 0 as sponsored,
         bool_and(page_nofollow) as page_nofollow,
-        -- structs compare field by field: the minimum is the first occurrence
-        min({
-            'fetched_at': fetched_at,
-            'crawl_id': crawl_id,
-            'position': position,
-            'placement': placement
-        }) as first_occurrence,
-        count(*) as occurrences,
+        -- the first occurrence: the earliest by (fetched_at, crawl_id, position)
+        arg_min(
+            {'placement': placement, 'position': position},
+            {'fetched_at': fetched_at, 'crawl_id': crawl_id, 'position': position}
+        ) as first_occurrence,
+        sum(occurrences)::bigint as occurrences,
         min(fetched_at) as first_seen,
         max(fetched_at) as last_seen
     from backlinks
@@ -98,7 +96,7 @@ final as (
         grouped.ugc,
         grouped.sponsored,
         grouped.page_nofollow,
-        grouped.first_occurrence.placement as placement,
+        nullif(grouped.first_occurrence.placement, '(none)') as placement,
         grouped.first_occurrence.position as position,
         grouped.occurrences,
         grouped.first_seen,
@@ -107,7 +105,6 @@ final as (
     from grouped
     left join page_status
         on page_status.url = grouped.dst_url
-    order by grouped.dst_url, grouped.src_url, grouped.anchor_text, grouped.kind
 
 )
 

@@ -23,27 +23,42 @@ backlinks as (
 
     select
         dst_domain as target_domain,
-        kind,
-        coalesce(placement, '(none)') as placement,
         src_domain,
-        nofollow
-    from links
-    where not internal
+        kind,
+        placement,
+        occurrences as backlinks,
+        occurrences - nofollow_occurrences as dofollow_backlinks
+    from fct_backlinks
 
 ),
 
--- both dimensions in one pass over the links
-grouped as (
+-- both dimensions in one pass, one row per referring domain first:
+-- referring_domains is then a count of rows
+per_referring_domain as (
 
     select
         target_domain,
         case when grouping(kind) = 0 then 'kind' else 'placement' end as dimension,
         case when grouping(kind) = 0 then kind else placement end as value,
-        count(*) as backlinks,
-        count(distinct src_domain) as referring_domains,
-        count(*) filter (where not nofollow) as dofollow_backlinks
+        src_domain,
+        sum(backlinks) as backlinks,
+        sum(dofollow_backlinks) as dofollow_backlinks
     from backlinks
-    group by grouping sets ((target_domain, kind), (target_domain, placement))
+    group by grouping sets ((target_domain, src_domain, kind), (target_domain, src_domain, placement))
+
+),
+
+grouped as (
+
+    select
+        target_domain,
+        dimension,
+        value,
+        sum(backlinks)::bigint as backlinks,
+        count(*) as referring_domains,
+        sum(dofollow_backlinks)::bigint as dofollow_backlinks
+    from per_referring_domain
+    group by target_domain, dimension, value
 
 ),
 

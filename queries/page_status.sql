@@ -11,11 +11,11 @@
 --   content_type  varchar      Content-Type header of the latest response
 --   title         varchar      <title> of the latest response, when HTML
 --   error         varchar      why the latest fetch yielded no links (too_large, binary...), else null
---   crawls        bigint       crawls that fetched the URL (count of fetches kept in pages)
+--   crawls        bigint       crawls that fetched the URL
 --
 -- The latest fetch is the one with the greatest fetched_at; a tie between
--- crawls goes to the greatest crawl_id. Read from the pages view, which
--- already keeps one fetch per (crawl_id, url).
+-- crawls goes to the greatest crawl_id. Read from fct_pages, which keeps
+-- the fetch that counts per (crawl_id, url) (see staging/stg_pages.sql).
 
 with
 
@@ -30,7 +30,7 @@ fetches as (
         content_type,
         title,
         error
-    from pages
+    from fct_pages
 
 ),
 
@@ -57,7 +57,6 @@ final as (
         error,
         crawls
     from latest
-    order by url
 
 )
 

@@ -22,10 +22,26 @@ backlinks as (
         dst_domain as target_domain,
         src_domain as referring_domain,
         dst_url,
-        nofollow,
+        occurrences,
+        nofollow_occurrences,
         fetched_at
-    from links
-    where not internal
+    from fct_backlinks
+
+),
+
+-- one row per target page first: linked_pages is then a count of rows
+per_target_page as (
+
+    select
+        target_domain,
+        referring_domain,
+        dst_url,
+        sum(occurrences) as backlinks,
+        sum(occurrences - nofollow_occurrences) as dofollow_backlinks,
+        min(fetched_at) as first_seen,
+        max(fetched_at) as last_seen
+    from backlinks
+    group by target_domain, referring_domain, dst_url
 
 ),
 
@@ -34,14 +50,13 @@ final as (
     select
         target_domain,
         referring_domain,
-        count(*) as backlinks,
-        count(*) filter (where not nofollow) as dofollow_backlinks,
-        count(distinct dst_url) as linked_pages,
-        min(fetched_at) as first_seen,
-        max(fetched_at) as last_seen
-    from backlinks
+        sum(backlinks)::bigint as backlinks,
+        sum(dofollow_backlinks)::bigint as dofollow_backlinks,
+        count(*) as linked_pages,
+        min(first_seen) as first_seen,
+        max(last_seen) as last_seen
+    from per_target_page
     group by target_domain, referring_domain
-    order by target_domain, referring_domain
 
 )
 

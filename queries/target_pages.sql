@@ -24,10 +24,10 @@ backlinks as (
         dst_url,
         src_url,
         src_domain,
-        nofollow,
+        occurrences,
+        nofollow_occurrences,
         fetched_at
-    from links
-    where not internal
+    from fct_backlinks
 
 ),
 
@@ -40,18 +40,35 @@ page_status as (
 
 ),
 
+-- one row per linking page first: referring_pages is then a count of rows
+per_linking_page as (
+
+    select
+        target_domain,
+        dst_url,
+        src_url,
+        any_value(src_domain) as src_domain,
+        sum(occurrences) as backlinks,
+        sum(occurrences - nofollow_occurrences) as dofollow_backlinks,
+        min(fetched_at) as first_seen,
+        max(fetched_at) as last_seen
+    from backlinks
+    group by target_domain, dst_url, src_url
+
+),
+
 per_page as (
 
     select
         target_domain,
         dst_url,
-        count(*) as backlinks,
-        count(*) filter (where not nofollow) as dofollow_backlinks,
+        sum(backlinks)::bigint as backlinks,
+        sum(dofollow_backlinks)::bigint as dofollow_backlinks,
         count(distinct src_domain) as referring_domains,
-        count(distinct src_url) as referring_pages,
-        min(fetched_at) as first_seen,
-        max(fetched_at) as last_seen
-    from backlinks
+        count(*) as referring_pages,
+        min(first_seen) as first_seen,
+        max(last_seen) as last_seen
+    from per_linking_page
     group by target_domain, dst_url
 
 ),
@@ -71,7 +88,6 @@ final as (
     from per_page
     left join page_status
         on page_status.url = per_page.dst_url
-    order by per_page.target_domain, per_page.dst_url
 
 )
 

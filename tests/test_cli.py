@@ -112,7 +112,7 @@ def test_query_formats(demo, tmp_path, capsys):
 
 
 def test_report(demo, capsys):
-    assert run("report", "https://www.example.org/some/page", "--data", demo) == 0
+    assert run("report", "https://www.example.org/some/page", "--mode", "domain", "--data", demo) == 0
     out = capsys.readouterr().out
     assert "example.org" in out and "Referring domains" in out
     assert "alice.github.io" in out
@@ -202,8 +202,10 @@ def test_a_later_revisit_does_not_hide_the_links_of_the_page(tmp_path):
     assert run("extract", path, "--data", tmp_path / "d", "--no-progress") == 0
     assert run("build", "--data", tmp_path / "d") == 0
     assert count(tmp_path / "d", "select count(*) from pages_all") == 2
-    assert count(tmp_path / "d", "select error from pages") == "revisit"  # the latest fetch, for its status
-    assert count(tmp_path / "d", "select count(*) from links") == 1  # the links of the fetch that had a body
+    # The fetch that counts is the one that had a body: a revisit says "unchanged", so the
+    # page's status and links are those of the response it refers to.
+    assert count(tmp_path / "d", "select error from pages") is None
+    assert count(tmp_path / "d", "select count(*) from links") == 1
 
 
 def test_ctrl_c_stops_a_parallel_extract_and_leaves_only_whole_files(tmp_path):
@@ -219,7 +221,9 @@ def test_ctrl_c_stops_a_parallel_extract_and_leaves_only_whole_files(tmp_path):
         shutil.copy(CC_SAMPLE, inputs / f"copy{i:03d}.warc.gz")
     data = tmp_path / "d"
     command = [sys.executable, "-m", "linkindex.cli", "extract", str(inputs), "--data", str(data), "--workers", "2", "--no-progress"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     deadline = time.monotonic() + 60
     while not list(data.rglob("part-*.parquet")) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -227,7 +231,10 @@ def test_ctrl_c_stops_a_parallel_extract_and_leaves_only_whole_files(tmp_path):
     import os
 
     os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole group
-    assert process.wait(timeout=30) == 130
+    stderr = process.communicate(timeout=30)[1]
+    assert process.returncode == 130
+    assert stderr.strip().splitlines()[-1].startswith("interrupted: the files finished are recorded")
+    assert f"run `linkindex extract {inputs} --data {data}` to extract them all" in stderr
     assert time.monotonic() - started < 15
     assert not list(data.rglob("*.tmp"))  # not even hidden temporary files
     parts = list(data.rglob("part-*.parquet"))

@@ -3,30 +3,93 @@
 import os
 
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
-from linkindex.commands.common import EXIT_OK, EXIT_USAGE, add_data, error
+from linkindex.commands.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    add_data,
+    command_line,
+    error,
+    errors,
+    examples,
+    facts_table,
+    interrupted,
+    positive_int,
+)
 
 HELP = "build the DuckDB link index from the Parquet records"
+DESCRIPTION = """\
+Build DIR/index.duckdb from the link and page records in --data: per-crawl
+facts (computed only for crawls whose record files changed since the last
+build), then every table of queries/ from the facts (see docs/tables.md).
+The previous index stays readable until the new one replaces it."""
+EXAMPLES = examples("linkindex build --data idx", "linkindex report example.com --data idx")
 
 
 def add_arguments(parser):
     add_data(parser)
+    parser.add_argument("--full", action="store_true", help="recompute the facts of every crawl, changed or not")
+    parser.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="memory DuckDB may use, e.g. 4GB (default: DuckDB's, 80%% of RAM); beyond it, work spills to disk "
+        "under DIR/.build-tmp",
+    )
+    parser.add_argument(
+        "--threads", type=positive_int, metavar="N", help="threads DuckDB may use (default: one per core)"
+    )
+
+
+def _size(count: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1000 or unit == "GB":
+            return f"{count:,.0f} {unit}" if unit == "B" else f"{count:,.1f} {unit}"
+        count /= 1000
+    return f"{count:,.1f} TB"
 
 
 def run(args, console: Console) -> int:
     from linkindex.index import IndexBuildError, build
 
     try:
-        counts = build(args.data)
+        result = build(
+            args.data,
+            full=args.full,
+            memory_limit=args.memory_limit,
+            threads=args.threads,
+            log=lambda line: errors.print(line, highlight=False, soft_wrap=True),
+        )
     except IndexBuildError as exc:
         error(f"{exc}")
         return EXIT_USAGE
-    console.print(f"[bold]index → {os.path.join(args.data, 'index.duckdb')}[/]")
-    table = Table()
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    for name, rows in counts.items():
+    except KeyboardInterrupt:
+        again = command_line("linkindex", "build", "--data", args.data)
+        return interrupted(f"the index was not changed; run `{again}` again")
+    console.print(
+        Text(f"index → {os.path.join(args.data, 'index.duckdb')} in {result.seconds:.1f} s", style="bold"),
+        soft_wrap=True,
+    )
+    if result.rebuilt:
+        console.print(f"facts computed for crawl(s): {', '.join(result.rebuilt)}", highlight=False, soft_wrap=True)
+    if result.reused:
+        console.print(f"facts up to date for crawl(s): {', '.join(result.reused)}", highlight=False, soft_wrap=True)
+    if result.removed:
+        console.print(
+            f"facts removed for crawl(s) with no records left: {', '.join(result.removed)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    table = facts_table(("table", "rows"))
+    for name, rows in result.items():
         table.add_row(name, f"{rows:,}")
     console.print(table)
+    records = max(result.records_bytes, 1)
+    console.print(
+        f"sizes: records {_size(result.records_bytes)}, facts {_size(result.facts_bytes)} "
+        f"({result.facts_bytes / records:.2f}× the records), index {_size(result.index_bytes)} "
+        f"({result.index_bytes / records:.2f}× the records)",
+        highlight=False,
+        soft_wrap=True,
+    )
     return EXIT_OK
