@@ -757,6 +757,7 @@ def extract_links(
 
     links = page.links
     skipped = page.skipped
+    new_record = _new_record
     regions = _Regions()
     metas = 0
     for tag, node in zip(tags, nodes):
@@ -821,9 +822,16 @@ def extract_links(
             continue
         else:
             continue
+        # _link_record, written out: this runs once per link.
+        dst_url, dst_host, dst_domain, dst_surt_host = target
+        rel, nofollow, ugc, sponsored = rel_info(attrs.get("rel"))
         links.append(
-            _link_record(
-                target, src_domain, text, rel_info(attrs.get("rel")), page_nofollow, kind, placement, len(links)
+            new_record(
+                LinkRecord,
+                (
+                    dst_url, dst_host, dst_domain, dst_surt_host, text, rel, page_nofollow or nofollow, ugc,
+                    sponsored, dst_domain == src_domain, kind, placement, len(links),
+                ),
             )
         )
     return page
