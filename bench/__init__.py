@@ -11,6 +11,9 @@ Run from a checkout of the repository (they use the test tooling under
     python -m bench build           # the index build vs a bare DuckDB pass, and an incremental build
     python -m bench authority       # PageRank of a 50M-edge graph vs networkx
     python -m bench export          # linkindex export into PostgreSQL vs psql \\copy of a CSV
+    python -m bench serve           # page latency of linkindex serve on a 10M-link index
+    python -m bench worst-case      # the worst page shapes vs an ordinary page
+    python -m bench memory          # peak memory of a multi-GB extract and a 100k-page crawl
 
 Each benchmark is one module with ``HELP``, optionally ``DESCRIPTION``,
 ``add_arguments(parser)`` and ``run(args, console) -> exit code``; listing it
@@ -28,4 +31,7 @@ BENCHMARKS = {
     "build": "bench.build",
     "authority": "bench.authority",
     "export": "bench.export",
+    "serve": "bench.serve",
+    "worst-case": "bench.worst_case",
+    "memory": "bench.memory",
 }

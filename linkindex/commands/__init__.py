@@ -17,6 +17,7 @@ COMMANDS = {
     "crawls": "linkindex.commands.crawls",
     "intersect": "linkindex.commands.intersect",
     "disavow": "linkindex.commands.disavow",
+    "serve": "linkindex.commands.serve",
     "export": "linkindex.commands.export",
     "seed": "linkindex.commands.seed",
     "worker": "linkindex.commands.worker",
