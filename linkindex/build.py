@@ -443,6 +443,9 @@ def _python_inputs(data_dir: Path) -> dict:
     Each writes a temporary table the query reads: the imported disavow files
     (_disavow_lines), the PageRank of the domain and page graphs
     (_domain_pagerank, _page_pagerank), the server networks (_server_networks).
+    The link-quality tables and broken_backlinks all read the current_backlinks
+    view: a temporary copy of it, which comes first in DuckDB's search path,
+    answers for it until the tables are built (``_create_index`` drops it).
     """
     from linkindex.authority import domain_graph, page_graph, rank_graph
     from linkindex.disavow import load_entries
@@ -457,11 +460,17 @@ def _python_inputs(data_dir: Path) -> dict:
         rank_graph(con, page_graph("_current_links"))
         con.execute("drop table _current_links")
 
+    def quality_inputs(con):
+        load_server_networks(con, SERVER_ADDRESSES_SQL)
+        database = con.execute("select current_database()").fetchall()[0][0].replace('"', '""')
+        view = f'"{database}".main.current_backlinks'
+        con.execute(f"create or replace temp table current_backlinks as select * from {view}")
+
     return {
         "disavow_entries": lambda con: load_entries(con, data_dir),
         "domain_authority": rank_domains,
         "page_authority": rank_pages,
-        "referring_domain_flags": lambda con: load_server_networks(con, SERVER_ADDRESSES_SQL),
+        "referring_domain_flags": quality_inputs,
     }
 
 
@@ -500,6 +509,7 @@ def _create_index(con, data_dir: Path, crawls: dict[str, CrawlRecords], quality:
         table = model(name)
         kind = "view" if table.materialized == "view" else "table"
         con.execute(f"create or replace {kind} {name} as\n{table.sql}")
+    con.execute("drop table if exists temp.current_backlinks")
     for name in MACROS_AFTER:
         con.execute(macro_sql(name))
 

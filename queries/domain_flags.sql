@@ -35,17 +35,30 @@ followed_anchors as (
 
 ),
 
--- classed once per distinct text: a text used by image and text links is classed as text
-anchors as (
+-- classed once per text, as in anchor_distribution: a text used by image and text links is classed as text
+texts as (
 
     select
         target_domain,
-        referring_domain,
         anchor_text,
         anchor_class(anchor_text, case when bool_and(image) then 'image' else 'anchor' end, target_domain)
             as anchor_class
     from followed_anchors
-    group by target_domain, referring_domain, anchor_text
+    group by target_domain, anchor_text
+
+),
+
+anchors as (
+
+    select distinct
+        followed_anchors.target_domain,
+        followed_anchors.referring_domain,
+        followed_anchors.anchor_text,
+        texts.anchor_class
+    from followed_anchors
+    join texts
+        on texts.target_domain = followed_anchors.target_domain
+        and texts.anchor_text = followed_anchors.anchor_text
 
 ),
 

@@ -46,14 +46,37 @@ backlinks as materialized (
         dst_domain as target_domain,
         any_value(src_domain) as referring_domain,
         src_url,
-        list_sort(coalesce(list(placement) filter (where placement <> '(none)'), [])) as regions,
-        bool_and(placement in ('nav', 'header', 'footer', 'aside')) filter (where placement <> '(none)')
-            as boilerplate,
+        -- the page regions it occurs in, one bit each (names in region_names below); 0 for none
+        bit_or(
+            case placement
+                when 'aside' then 1 when 'body' then 2 when 'comment' then 4 when 'footer' then 8
+                when 'header' then 16 when 'main' then 32 when 'nav' then 64 else 0
+            end
+        ) as regions,
         sum(ugc_occurrences) = sum(occurrences) as all_ugc,
         sum(sponsored_occurrences) = sum(occurrences) as all_sponsored,
         sum(nofollow_occurrences) < sum(occurrences) as followed
     from current_backlinks
     group by dst_domain, src_url, dst_url, anchor_text, kind
+
+),
+
+-- the names of every combination of regions, as reasons spell them
+region_names as (
+
+    select
+        regions,
+        concat_ws(
+            ', ',
+            case when regions & 1 <> 0 then 'aside' end,
+            case when regions & 2 <> 0 then 'body' end,
+            case when regions & 4 <> 0 then 'comment' end,
+            case when regions & 8 <> 0 then 'footer' end,
+            case when regions & 16 <> 0 then 'header' end,
+            case when regions & 32 <> 0 then 'main' end,
+            case when regions & 64 <> 0 then 'nav' end
+        ) as names
+    from range(128) as masks(regions)
 
 ),
 
@@ -99,7 +122,7 @@ linking_answered as (
         backlinks.target_domain,
         backlinks.referring_domain,
         count(distinct backlinks.src_url) as pages,
-        list_sort(list_distinct(flatten(list(backlinks.regions)))) as regions
+        bit_or(backlinks.regions) as regions
     from backlinks
     semi join answered_pages
         on answered_pages.url = backlinks.src_url
@@ -119,14 +142,16 @@ sitewide as (
             domain_pages.pages,
             100.0 * linking_answered.pages / domain_pages.pages,
             case
-                when len(linking_answered.regions) = 1 then ', all in the ' || linking_answered.regions[1]
-                when len(linking_answered.regions) > 1 then ', in ' || array_to_string(linking_answered.regions, ', ')
+                when bit_count(linking_answered.regions) = 1 then ', all in the ' || region_names.names
+                when bit_count(linking_answered.regions) > 1 then ', in ' || region_names.names
                 else ''
             end
         ) as reason
     from linking_answered
     join domain_pages
         on domain_pages.domain = linking_answered.referring_domain
+    join region_names
+        on region_names.regions = linking_answered.regions
     cross join settings
     where linking_answered.pages >= settings.sitewide_min_pages
         and linking_answered.pages >= settings.sitewide_min_share * domain_pages.pages
@@ -138,9 +163,10 @@ regions as (
     select
         target_domain,
         referring_domain,
-        count(*) filter (where boilerplate is not null) as placed,
-        count(*) filter (where boilerplate) as boilerplate,
-        list_sort(list_distinct(flatten(list(regions)))) as placements
+        count(*) filter (where regions > 0) as placed,
+        -- only in aside, footer, header or nav: none of the bits of body, comment, main (2 + 4 + 32)
+        count(*) filter (where regions > 0 and regions & 38 = 0) as boilerplate,
+        bit_or(regions) as regions
     from backlinks
     group by target_domain, referring_domain
 
@@ -155,9 +181,10 @@ boilerplate_only as (
         format(
             '{} in the {}, none in the main content or text',
             case when placed = 1 then 'its one backlink' else format('all {:d} backlinks', placed) end,
-            array_to_string(placements, ', ')
+            region_names.names
         ) as reason
     from regions
+    join region_names using (regions)
     where placed > 0
         and boilerplate = placed
 
