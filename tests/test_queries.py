@@ -349,7 +349,8 @@ def test_inbound_links_flags_status_and_records_without_placement(con):
 def test_target_pages(con):
     sql = """
         select dst_url, backlinks, dofollow_backlinks, referring_domains, referring_pages, dst_status
-        from target_pages where target_domain = $domain order by dst_url
+        from target_pages where target_domain = $domain
+        order by backlinks desc, dst_url
     """
     assert con.execute(sql, EXAMPLE).fetchall() == [
         (HOME, 7, 4, 3, 4, 200),
