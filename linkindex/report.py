@@ -293,6 +293,7 @@ def report(
             return result
         params["top"] = top
         result["totals"] = totals = summary[0]
+        result["crawls"] = _crawl_count(con)
         result["referring_domains"] = _rows(con, REFERRING_DOMAINS_SQL, params)
         result["anchors"] = _rows(con, ANCHORS_SQL, params)
         result["pages"] = _rows(con, PAGES_SQL, params)
@@ -326,6 +327,11 @@ def _authority(con, wanted: Target) -> tuple[dict | None, list[dict]]:
     rows = _rows(con, AUTHORITY_SQL, {"domain": wanted.domain})
     pages = _rows(con, PAGE_AUTHORITY_SQL, {"urls": list(wanted.urls)}) if wanted.mode == "exact" else []
     return (rows[0] if rows else None), pages
+
+
+def _crawl_count(con) -> int:
+    """How many crawls the totals add up: each counts every occurrence it saw."""
+    return con.execute("select count(*) from crawls").fetchone()[0]
 
 
 def _changes(con, wanted: Target, top: int) -> tuple[dict, dict]:
@@ -433,6 +439,11 @@ def _print(console: Console, result: dict) -> None:
     overview.add_row("Dofollow share", f"{totals['dofollow_share']:.1%}")
     overview.add_row("Seen", f"{_when(totals['first_seen'])} to {_when(totals['last_seen'])}")
     console.print(overview)
+    if result.get("crawls", 1) > 1:
+        console.print(
+            f"[dim]All {result['crawls']} crawls together: a link that every crawl saw counts once per crawl. "
+            "The latest crawl's live backlinks are under 'Since the previous crawl'.[/]"
+        )
 
     table = _table("Top referring domains", "domain", "backlinks", "dofollow", "linked pages", "last seen")
     for row in result["referring_domains"]:
