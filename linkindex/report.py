@@ -331,7 +331,7 @@ def _authority(con, wanted: Target) -> tuple[dict | None, list[dict]]:
 
 def _crawl_count(con) -> int:
     """How many crawls the totals add up: each counts every occurrence it saw."""
-    return con.execute("select count(*) from crawls").fetchone()[0]
+    return con.sql("select count(*) from crawls").fetchall()[0][0]
 
 
 def _changes(con, wanted: Target, top: int) -> tuple[dict, dict]:
