@@ -24,7 +24,11 @@ Build DIR/index.duckdb from the link and page records in --data: per-crawl
 facts (computed only for crawls whose record files changed since the last
 build), then every table of queries/ from the facts (see docs/tables.md).
 The previous index stays readable until the new one replaces it."""
-EXAMPLES = examples("linkindex build --data idx", "linkindex report example.com --data idx")
+EXAMPLES = examples(
+    "linkindex build --data idx",
+    "linkindex build --data idx -s LINK_QUALITY_SITEWIDE_MIN_PAGES=20",
+    "linkindex report example.com --data idx",
+)
 
 
 def add_arguments(parser):
@@ -39,6 +43,14 @@ def add_arguments(parser):
     parser.add_argument(
         "--threads", type=positive_int, metavar="N", help="threads DuckDB may use (default: one per core)"
     )
+    parser.add_argument(
+        "-s",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a link-quality threshold (LINK_QUALITY_*, see docs/tables.md) for this build (repeatable)",
+    )
 
 
 def _size(count: int) -> str:
@@ -52,12 +64,20 @@ def _size(count: int) -> str:
 def run(args, console: Console) -> int:
     from linkindex.index import IndexBuildError, build
 
+    settings = {}
+    for setting in args.settings:
+        name, equals, value = setting.partition("=")
+        if not equals or not name.strip():
+            error(f"-s {setting}: write NAME=VALUE")
+            return EXIT_USAGE
+        settings[name.strip()] = value.strip()
     try:
         result = build(
             args.data,
             full=args.full,
             memory_limit=args.memory_limit,
             threads=args.threads,
+            quality=settings,
             log=lambda line: errors.print(line, highlight=False, soft_wrap=True),
         )
     except IndexBuildError as exc:
