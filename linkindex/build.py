@@ -136,6 +136,7 @@ class BuildResult(dict):
         self.reused: list[str] = []  # crawls whose facts were already up to date
         self.removed: list[str] = []  # crawls whose records are gone, and their facts with them
         self.seconds = 0.0
+        self.table_seconds: dict[str, float] = {}  # seconds each table (or view) of the index took to create
         self.index_bytes = 0
         self.facts_bytes = 0
         self.records_bytes = 0
@@ -474,7 +475,10 @@ def _python_inputs(data_dir: Path) -> dict:
     }
 
 
-def _create_index(con, data_dir: Path, crawls: dict[str, CrawlRecords], quality: dict | None = None) -> None:
+def _create_index(
+    con, data_dir: Path, crawls: dict[str, CrawlRecords], quality: dict | None = None
+) -> dict[str, float]:
+    """Create the index's views and tables; returns the seconds each table took (its Python inputs included)."""
     _create_contracts(con)
     sources = {
         table: _source(data_dir / table, [f for c in crawls.values() for f in getattr(c, table)], RECORD_GLOB)
@@ -503,15 +507,19 @@ def _create_index(con, data_dir: Path, crawls: dict[str, CrawlRecords], quality:
             create_reference_tables(con, quality)
         con.execute(macro_sql(name))
     inputs = _python_inputs(data_dir)
+    seconds = {}
     for name in TABLES:
+        started = time.monotonic()
         if name in inputs:
             inputs[name](con)
         table = model(name)
         kind = "view" if table.materialized == "view" else "table"
         con.execute(f"create or replace {kind} {name} as\n{table.sql}")
+        seconds[name] = time.monotonic() - started
     con.execute("drop table if exists temp.current_backlinks")
     for name in MACROS_AFTER:
         con.execute(macro_sql(name))
+    return seconds
 
 
 @contextmanager
@@ -621,7 +629,7 @@ def build(
                 say("tables")
                 with connect(tmp, config={**config, "preserve_insertion_order": True}) as con:
                     try:
-                        _create_index(con, data_dir, crawls, quality)
+                        result.table_seconds = _create_index(con, data_dir, crawls, quality)
                         for name in FACTS:
                             result[name] = sum(
                                 (read_manifest(data_dir, c) or {}).get("rows", {}).get(name, 0) for c in crawls

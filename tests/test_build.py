@@ -52,6 +52,8 @@ def test_an_incremental_build_computes_the_new_crawl_only_and_equals_a_full_buil
     data = write_sample(tmp_path / "data")
     first = build(data)
     assert first.rebuilt == ["c1", "c2"] and first.reused == []
+    # every table is timed, so that a build can say where its time went
+    assert set(first.table_seconds) == set(TABLES) and all(s >= 0 for s in first.table_seconds.values())
     add_third_crawl(data)
     again = build(data)
     assert (again.rebuilt, again.reused) == (["c3"], ["c1", "c2"])

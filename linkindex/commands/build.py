@@ -104,6 +104,13 @@ def run(args, console: Console) -> int:
     for name, rows in result.items():
         table.add_row(name, f"{rows:,}")
     console.print(table)
+    slowest = sorted(result.table_seconds.items(), key=lambda item: -item[1])[:5]
+    if slowest:
+        console.print(
+            "slowest tables: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in slowest),
+            highlight=False,
+            soft_wrap=True,
+        )
     records = max(result.records_bytes, 1)
     console.print(
         f"sizes: records {_size(result.records_bytes)}, facts {_size(result.facts_bytes)} "
