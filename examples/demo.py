@@ -38,7 +38,10 @@ def _linkindex(*args: str, **kwargs) -> subprocess.CompletedProcess:
 def _fresh(data: Path) -> None:
     if data.exists() and any(data.iterdir()):
         if not (data / MARKER).exists():
-            raise SystemExit(f"error: {data} exists and was not made by the demo; give another directory")
+            raise SystemExit(
+                f"error: {data} exists and was not made by the demo: remove it, or give another directory "
+                "(make demo DEMO_DATA=DIR)"
+            )
         shutil.rmtree(data)
     data.mkdir(parents=True, exist_ok=True)
     (data / MARKER).write_text("made by `make demo`; the next demo empties this directory\n")
