@@ -1,5 +1,6 @@
-import pytest
+import os
 
+import pytest
 from redis_server import RedisServer, redis_server_binary
 
 
@@ -12,3 +13,32 @@ def redis_server(tmp_path_factory):
     server = RedisServer(tmp_path_factory.mktemp("redis"), binary).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One Spark session for the whole run, local[2], started by the first test that needs it.
+
+    Spark takes tens of seconds to start on two busy cores: every Spark test
+    shares this one. Skipped without pyspark (``pip install -e '.[test]'``
+    installs it) or without Java (``apt-get install openjdk-17-jre-headless``).
+    """
+    pytest.importorskip("pyspark", reason="no pyspark: pip install -e '.[test]'")
+    pytest.importorskip("sqlglot", reason="no sqlglot: pip install -e '.[test]'")
+    import shutil
+
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("no Java: apt-get install openjdk-17-jre-headless")
+    from linkindex.spark.session import spark_session
+
+    session = spark_session(
+        "local[2]",
+        {
+            "spark.driver.memory": "2g",  # the machine is shared
+            "spark.sql.shuffle.partitions": "4",  # small inputs: a few tasks per stage, not 200
+            "spark.default.parallelism": "4",
+        },
+        app_name="linkindex-tests",
+    )
+    yield session
+    session.stop()

@@ -1,17 +1,28 @@
-"""``linkindex build``: the DuckDB link index from the Parquet records."""
+"""``linkindex build``: the link index from the Parquet records, with DuckDB or on Spark."""
 
 import os
 
 from rich.console import Console
 from rich.table import Table
 
-from linkindex.commands.common import EXIT_OK, EXIT_USAGE, add_data, error, errors
+from linkindex.commands.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    add_data,
+    add_engine,
+    check_engine_options,
+    error,
+    errors,
+    spark_session_for,
+)
 
-HELP = "build the DuckDB link index from the Parquet records"
+HELP = "build the link index from the Parquet records (DuckDB, or Spark)"
 DESCRIPTION = (
     "Build DIR/index.duckdb: per-crawl facts (computed only for crawls whose record files changed "
     "since the last build), then every table from the facts. The previous index stays readable "
-    "until the new one replaces it."
+    "until the new one replaces it. With --engine spark, the same models run on Spark over DIR "
+    "(a directory or any URI Spark reads, such as s3a://bucket/prefix) and every table is written "
+    "as a Parquet dataset under --output DEST (DEST/<table>/, the layout of linkindex export)."
 )
 
 
@@ -25,6 +36,10 @@ def add_arguments(parser):
         "under DIR/.build-tmp",
     )
     parser.add_argument("--threads", type=int, help="threads DuckDB may use (default: one per core)")
+    add_engine(parser, "DIR/index.duckdb on this machine", "Parquet datasets under --output, on any Spark cluster")
+    parser.add_argument(
+        "--output", metavar="DEST", help="with --engine spark: where the tables go (a directory or a URI)"
+    )
 
 
 def _size(count: int) -> str:
@@ -36,6 +51,14 @@ def _size(count: int) -> str:
 
 
 def run(args, console: Console) -> int:
+    hint = "give Spark its resources with --conf, e.g. --conf spark.executor.memory=8g"
+    if not check_engine_options(args, ["--memory-limit", "--threads"], hint):
+        return EXIT_USAGE
+    if args.engine == "spark":
+        return run_on_spark(args, console)
+    if args.output:
+        error(f"--output goes with --engine spark; the DuckDB index is {os.path.join(args.data, 'index.duckdb')}")
+        return EXIT_USAGE
     from linkindex.index import IndexBuildError, build
 
     try:
@@ -68,4 +91,29 @@ def run(args, console: Console) -> int:
         f"({result.facts_bytes / records:.2f}× the records), index {_size(result.index_bytes)} "
         f"({result.index_bytes / records:.2f}× the records)"
     )
+    return EXIT_OK
+
+
+def run_on_spark(args, console: Console) -> int:
+    if not args.output:
+        error("--engine spark writes Parquet datasets: give --output DEST (a directory or a URI)")
+        return EXIT_USAGE
+    spark = spark_session_for(args)
+    if spark is None:
+        return EXIT_USAGE
+    from linkindex.index import IndexBuildError
+    from linkindex.spark.build import build
+
+    try:
+        result = build(spark, args.data, args.output, log=lambda line: errors.print(line, highlight=False))
+    except IndexBuildError as exc:
+        error(f"{exc}")
+        return EXIT_USAGE
+    console.print(f"[bold]tables → {result.output}[/] in {result.seconds:.1f} s (Spark, crawls {', '.join(result.crawls)})")
+    table = Table()
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in result.items():
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
     return EXIT_OK

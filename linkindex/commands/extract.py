@@ -8,10 +8,13 @@ from linkindex.commands.common import (
     EXIT_USAGE,
     add_crawl_id,
     add_data,
+    add_engine,
     add_redis,
+    check_engine_options,
     connect_redis,
     error,
     print_summary,
+    spark_session_for,
 )
 
 HELP = "extract link and page records from WARC/ARC files"
@@ -30,12 +33,23 @@ def add_arguments(parser):
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_redis(parser, required=False)
+    add_engine(
+        parser,
+        "--workers processes on this machine",
+        "one task per file on a Spark cluster (files and --data shared by the executors)",
+    )
 
 
 def run(args, console: Console) -> int:
     from linkindex.extract import run_extract
     from linkindex.warc import WarcReadError, expand_inputs
     from pipelines.parquet import OutputError
+
+    hint = "Spark runs one task per file on its executors (--master, --conf spark.executor.instances=N)"
+    if not check_engine_options(args, ["--workers", "--redis"], hint):
+        return EXIT_USAGE
+    if args.engine == "spark":
+        return run_on_spark(args, console)
 
     if args.redis:
         from linkindex.cluster import enqueue_files
@@ -68,6 +82,27 @@ def run(args, console: Console) -> int:
         error(f"{exc}")
         return EXIT_USAGE
     print_summary(console, totals, title=f"extract → {args.data} (crawl {args.crawl_id})")
+    failed = [r for r in results if r.error]
+    for result in failed:
+        console.print(f"[yellow]file failed:[/] {result.path}: {result.error}")
+    return EXIT_PARTIAL if failed else EXIT_OK
+
+
+def run_on_spark(args, console: Console) -> int:
+    from linkindex.warc import WarcReadError
+    from pipelines.parquet import OutputError
+
+    spark = spark_session_for(args)
+    if spark is None:
+        return EXIT_USAGE
+    from linkindex.spark.extract import extract
+
+    try:
+        totals, results = extract(spark, args.inputs, args.data, args.crawl_id)
+    except (WarcReadError, OutputError) as exc:
+        error(f"{exc}")
+        return EXIT_USAGE
+    print_summary(console, totals, title=f"extract on Spark → {args.data} (crawl {args.crawl_id})")
     failed = [r for r in results if r.error]
     for result in failed:
         console.print(f"[yellow]file failed:[/] {result.path}: {result.error}")

@@ -1,0 +1,360 @@
+"""``linkindex build --engine spark``: the models of ``queries/`` on Spark, written as Parquet datasets.
+
+The same layers as the DuckDB build (``linkindex.build``), from the same SQL
+files (translated by ``linkindex.spark.sql``), over the same records::
+
+    raw_pages, raw_links      the record files (DIR/pages, DIR/links), with the part file name
+      staging/                stg_pages, stg_links
+      facts/                  over every crawl at once, written partitioned by crawl_id
+      queries/*.sql           the tables, in the builder's order, each read back once written
+
+Only the execution differs. DuckDB computes a crawl's facts one record part
+at a time to stay within one machine's memory; Spark computes them over all
+crawls at once, as one distributed job per model (the models group by
+``crawl_id``, so the rows are the same). The facts go to a staging area and
+are read back from it, so every table reads them from Parquet rather than
+recomputing them.
+
+The output is the export layout of ``linkindex export``: one dataset per
+table under ``DEST/<table>/``, partitioned Hive-style by ``crawl_id`` when
+the table's key holds it (``DEST/<table>/crawl_id=<id>/part-*.parquet``,
+the column named by the directory and not stored in the files), with a
+``_schema.json`` stating the table's title, grain, key and columns from the
+model header. Columns have the header's types (timestamps in microseconds,
+UTC), files are zstd-compressed, each sorted by the key. Views
+(``Materialized: view``) are written as datasets too: a directory of Parquet
+has no views.
+
+Every table is written under ``DEST/_linkindex_tmp/spark-<run>/`` first and
+moved into place only when all of them are complete; each move replaces one
+table directory (renames, on object stores a copy), so a failed build leaves
+the previous tables as they were.
+
+Where the DuckDB build calls Python, the Spark build does on the executors:
+``host_domains`` (the Public Suffix List lookup of ``crawler.urls``) is a
+Python function applied to the distinct hosts.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+import json
+from pathlib import Path
+import secrets
+import time
+
+import pyarrow as pa
+
+from linkindex import __version__
+from linkindex.build import FACTS, STAGING, TABLES, URL_HOST_MACRO, check_record_file, scan_records
+from linkindex.db import IndexBuildError
+from linkindex.models import Model, model
+from linkindex.schema import LINKS_SCHEMA, PAGES_SCHEMA, SCHEMA_VERSION
+from linkindex.spark.session import configure
+from linkindex.spark.sql import TranslationError, to_spark
+
+#: Where a run writes before it moves the tables into place (the export's name for it).
+STAGING_DIR = "_linkindex_tmp"
+SCHEMA_FILE = "_schema.json"
+#: The column that partitions a table whose key holds it.
+CRAWL_COLUMN = "crawl_id"
+#: The macros the models call (DuckDB ``create macro`` statements), expanded for Spark.
+MACROS = (URL_HOST_MACRO,)
+
+#: Header types (DuckDB's names, as queries/ headers write them) -> Spark SQL types.
+SPARK_TYPES = {
+    "varchar": "string",
+    "boolean": "boolean",
+    "smallint": "smallint",
+    "integer": "int",
+    "bigint": "bigint",
+    "double": "double",
+    "float": "float",
+    "timestamptz": "timestamp",
+    "timestamp": "timestamp_ntz",
+    "date": "date",
+    "blob": "binary",
+}
+_ARROW_TYPES = {
+    pa.string(): "string",
+    pa.bool_(): "boolean",
+    pa.int16(): "smallint",
+    pa.int32(): "int",
+    pa.int64(): "bigint",
+    pa.float64(): "double",
+}
+
+
+def spark_type(header_type: str) -> str:
+    """The Spark SQL type of a header type (``varchar``, ``bigint``, ``timestamptz``, ``varchar[]``)."""
+    name = header_type.strip().lower()
+    if name.endswith("[]"):
+        return f"array<{spark_type(name[:-2])}>"
+    if name not in SPARK_TYPES:
+        raise IndexBuildError(f"column type {header_type!r} has no Spark type: use one of {', '.join(SPARK_TYPES)}")
+    return SPARK_TYPES[name]
+
+
+def record_schema_ddl(schema: pa.Schema) -> str:
+    """A record schema (``linkindex.schema``) as a Spark DDL string."""
+    columns = []
+    for f in schema:
+        kind = "timestamp" if pa.types.is_timestamp(f.type) else _ARROW_TYPES[f.type]
+        columns.append(f"`{f.name}` {kind}")
+    return ", ".join(columns)
+
+
+class SparkBuildResult(dict):
+    """Row counts of the facts and tables (name -> rows), and where the tables went."""
+
+    def __init__(self, output: str):
+        super().__init__()
+        self.output = output
+        self.crawls: list[str] = []
+        self.seconds = 0.0
+
+
+@dataclass
+class _Run:
+    spark: object
+    output: str
+    stage: str
+    log: object
+    written: list[str] = field(default_factory=list)
+
+
+# -- paths and files (Hadoop's filesystem: local, HDFS, s3a://, gs://, ...) ----------
+
+
+def as_uri(location: str | Path) -> str:
+    """A location Spark reads the same on every executor: URIs as given, local paths as file:// URIs."""
+    text = str(location)
+    if "://" in text:
+        return text.rstrip("/")
+    # Not Path.as_uri(): Hadoop reads paths as written, without percent-decoding ('crawl_id=c1').
+    return "file://" + str(Path(text).absolute())
+
+
+def _hadoop(spark, uri: str):
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
+def _exists(spark, uri: str) -> bool:
+    fs, path = _hadoop(spark, uri)
+    return fs.exists(path)
+
+
+def _delete(spark, uri: str) -> None:
+    fs, path = _hadoop(spark, uri)
+    if fs.exists(path):
+        fs.delete(path, True)
+
+
+def _rename(spark, source: str, target: str) -> None:
+    fs, path = _hadoop(spark, source)
+    _, to = _hadoop(spark, target)
+    if not fs.rename(path, to):
+        raise IndexBuildError(f"cannot move {source} to {target}")
+
+
+def _write_text(spark, uri: str, text: str) -> None:
+    fs, path = _hadoop(spark, uri)
+    out = fs.create(path, True)
+    try:
+        out.write(bytearray(text.encode("utf-8")))
+    finally:
+        out.close()
+
+
+def _swap_in(spark, new: str, final: str) -> None:
+    """Put directory ``new`` at ``final``, the previous one (if any) removed after."""
+    aside = f"{new}.replaced"
+    had_one = _exists(spark, final)
+    if had_one:
+        _rename(spark, final, aside)
+    parent = final.rsplit("/", 1)[0]
+    fs, parent_path = _hadoop(spark, parent)
+    fs.mkdirs(parent_path)
+    _rename(spark, new, final)
+    if had_one:
+        _delete(spark, aside)
+
+
+# -- the layers ----------------------------------------------------------------------
+
+
+def _record_source(spark, data: str, table: str) -> list[str]:
+    """The record files of ``table`` to read: the file list on a local disk (checked as the DuckDB
+    build checks them), the ``*/part-*.parquet`` pattern elsewhere."""
+    if data.startswith("file:"):
+        root = Path(data.removeprefix("file://"))
+        crawls = scan_records(root)  # says what to run when there are no records
+        files = [path for crawl in crawls.values() for path in getattr(crawl, table)]
+        for path in files:
+            check_record_file(path, table)
+        return [as_uri(path) for path in files]
+    return [f"{data}/{table}/*/part-*.parquet"]
+
+
+def _read_records(spark, data: str, table: str):
+    """The records of ``table`` with every column of the current record schema (null where a file of an
+    older minor version lacks it) and ``part``: the name of the file they were read from."""
+    from pyspark.sql import functions as F
+
+    schema = LINKS_SCHEMA if table == "links" else PAGES_SCHEMA
+    sources = _record_source(spark, data, table)
+    # No partition discovery: crawl_id is a column of the records themselves.
+    reader = spark.read.schema(record_schema_ddl(schema)).option("recursiveFileLookup", "true")
+    frame = reader.parquet(*sources)
+    if not data.startswith("file:") and not frame.inputFiles():
+        raise IndexBuildError(
+            f"no {table[:-1]} records under {data}/{table}: run `linkindex extract` or `linkindex crawl` first"
+        )
+    return frame.select(*schema.names, F.col("_metadata.file_name").alias("part"))
+
+
+def _host_domain(host):
+    """The domain a host is grouped under, by the extractor's rules (runs on the executors)."""
+    from crawler.urls import host_domain
+
+    return host_domain(host) if host else None
+
+
+def model_frame(spark, described: Model):
+    """The rows of a model (a DataFrame), its SQL translated for Spark, over the views registered so far."""
+    try:
+        return spark.sql(to_spark(described.sql, MACROS))
+    except TranslationError as exc:
+        raise IndexBuildError(f"{described.layer}/{described.name}.sql: {exc}") from exc
+
+
+def register_sources(spark, data: str) -> None:
+    """The views the fact models read: ``raw_pages``, ``raw_links``, the staging models and
+    ``host_domains``, over the records under ``data`` (a URI)."""
+    from pyspark.sql import functions as F
+
+    _read_records(spark, data, "pages").createOrReplaceTempView("raw_pages")
+    _read_records(spark, data, "links").createOrReplaceTempView("raw_links")
+    for name in STAGING:
+        model_frame(spark, model(name, "staging")).createOrReplaceTempView(name)
+    # Hosts are few (one per site): the Public Suffix List lookup runs once per host, in Python.
+    hosts = spark.sql(to_spark("select distinct url_host(url) as host from stg_pages", MACROS))
+    domain = F.udf(_host_domain, "string", useArrow=False)
+    hosts = hosts.where("host is not null and host <> ''")
+    hosts.select("host", domain("host").alias("domain")).createOrReplaceTempView("host_domains")
+
+
+def _typed(frame, described: Model):
+    """The model's columns, in its header's order and with its header's types."""
+    from pyspark.sql import functions as F
+
+    missing = [name for name in described.column_names if name not in frame.columns]
+    if missing:
+        raise IndexBuildError(
+            f"{described.layer}/{described.name}.sql: its query has no column {', '.join(missing)} "
+            "that its header states"
+        )
+    return frame.select(*(F.col(c.name).cast(spark_type(c.type)).alias(c.name) for c in described.columns))
+
+
+def _materialize(run: _Run, described: Model, directory: str, order: bool) -> int:
+    """Write the model's rows as a dataset under ``directory``, read it back as the view of its name;
+    return its row count."""
+    frame = _typed(model_frame(run.spark, described), described)
+    partition = CRAWL_COLUMN if CRAWL_COLUMN in described.key else None
+    if order:
+        # Each file sorted by the key (a global sort would cost a sampling job per table).
+        frame = frame.sortWithinPartitions(*described.key)
+    writer = frame.write.mode("overwrite")
+    if partition:
+        writer = writer.partitionBy(partition)
+    writer.parquet(directory)
+    stored = run.spark.read.schema(frame.schema).parquet(directory).select(*described.column_names)
+    stored.createOrReplaceTempView(described.name)
+    return stored.count()
+
+
+def describe(described: Model) -> dict:
+    """What ``DEST/<table>/_schema.json`` says of a table (the export layout's description)."""
+    partition = CRAWL_COLUMN if CRAWL_COLUMN in described.key else None
+    return {
+        "table": described.name,
+        "source": f"index table (queries/{described.name}.sql)",
+        "title": described.title,
+        "grain": described.grain,
+        "key": list(described.key),
+        "partitioning": {"style": "hive", "columns": [partition]} if partition else None,
+        "schema_version": SCHEMA_VERSION,
+        "linkindex_version": __version__,
+        "built_with": "spark",
+        "built_at": datetime.now(timezone.utc).isoformat(),
+        "files": {"format": "parquet", "compression": "zstd", "timestamps": "microseconds, UTC"},
+        "columns": [
+            {
+                "name": column.name,
+                "type": column.type,
+                "description": column.description,
+                **({"partition": True} if column.name == partition else {}),
+            }
+            for column in described.columns
+        ],
+    }
+
+
+def _clear_earlier_runs(spark, output: str) -> None:
+    """Remove what killed Spark builds left in the staging area (one build per output at a time)."""
+    fs, path = _hadoop(spark, f"{output}/{STAGING_DIR}")
+    if not fs.exists(path):
+        return
+    for status in fs.listStatus(path):
+        if status.getPath().getName().startswith("spark-"):
+            fs.delete(status.getPath(), True)
+
+
+def build(spark, data: str | Path, output: str | Path, *, log=None) -> SparkBuildResult:
+    """Build every fact and table of ``queries/`` from the records under ``data`` on ``spark``, and write
+    the tables as Parquet datasets under ``output`` (local paths or any URI Spark writes).
+
+    Returns the row count of every fact model and table. Raises
+    IndexBuildError for records that are missing or unreadable, and when
+    Spark fails (with Spark's message).
+    """
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    started = time.monotonic()
+    say = log or (lambda message: None)
+    data_uri, output_uri = as_uri(data), as_uri(output)
+    configure(spark)
+    result = SparkBuildResult(output_uri)
+    stage = f"{output_uri}/{STAGING_DIR}/spark-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    run = _Run(spark, output_uri, stage, say)
+    try:
+        _clear_earlier_runs(spark, output_uri)
+        register_sources(spark, data_uri)
+        for name in FACTS:
+            say(f"facts: {name}")
+            result[name] = _materialize(run, model(name, "facts"), f"{stage}/facts/{name}", order=False)
+        result.crawls = sorted(
+            row[0] for row in spark.sql(f"select distinct {CRAWL_COLUMN} from fct_pages").collect()
+        )
+        for name in TABLES:
+            say(f"table: {name}")
+            described = model(name)
+            directory = f"{stage}/tables/{name}"
+            result[name] = _materialize(run, described, directory, order=True)
+            _write_text(spark, f"{directory}/{SCHEMA_FILE}", json.dumps(describe(described), indent=2) + "\n")
+        say(f"moving the tables into {output_uri}")
+        for name in TABLES:
+            _swap_in(spark, f"{stage}/tables/{name}", f"{output_uri}/{name}")
+    except (PySparkException, Py4JError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise IndexBuildError(f"the Spark build of {data} failed: {message}") from exc
+    finally:
+        try:
+            _delete(spark, stage)
+        except Exception:  # noqa: BLE001 - a failed clean-up never hides the build's own error
+            pass
+    result.seconds = time.monotonic() - started
+    return result

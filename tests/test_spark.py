@@ -1,0 +1,220 @@
+"""linkindex on Spark (local[2]): the same SQL models give the same rows as DuckDB, the extract the same records.
+
+One Spark session serves every test (the ``spark`` fixture of conftest.py):
+it takes tens of seconds to start on two cores. The DuckDB build and the
+local extract are the references.
+"""
+
+from collections import Counter
+import json
+from pathlib import Path
+import re
+import shutil
+
+import duckdb
+from helpers import HOME, link, page, ts, write_parquet, write_sample
+import pyarrow.parquet as pq
+import pytest
+
+from bench.synthetic import write_crawl
+from linkindex.build import FACTS, STAGING, TABLES, build
+from linkindex.cli import main
+from linkindex.extract import run_extract
+from linkindex.index import IndexBuildError, open_index
+from linkindex.models import model
+
+ROOT = Path(__file__).resolve().parents[1]
+WARC_FIXTURES = sorted((ROOT / "tests" / "data" / "warc").iterdir()) + [ROOT / "examples" / "sample.warc.gz"]
+
+
+def key_of(name: str, layer: str = "tables") -> tuple[str, ...]:
+    return model(name, layer).key
+
+
+def sorted_rows(rows: list[dict], key: tuple[str, ...]) -> list[dict]:
+    return sorted(rows, key=lambda row: tuple((row[k] is None, row[k]) for k in key))
+
+
+def assert_same_rows(name: str, expected: list[dict], actual: list[dict], key: tuple[str, ...]) -> None:
+    """Row for row, after sorting by the key; floats to 1e-9."""
+    assert len(actual) == len(expected), f"{name}: {len(actual)} rows on Spark, {len(expected)} on DuckDB"
+    for want, got in zip(sorted_rows(expected, key), sorted_rows(actual, key)):
+        assert got.keys() == want.keys(), name
+        for column, value in want.items():
+            if isinstance(value, float):
+                assert got[column] == pytest.approx(value, rel=1e-9, abs=1e-12), f"{name}.{column}: {got} != {want}"
+            else:
+                assert got[column] == value, f"{name}.{column}: {got} != {want}"
+
+
+def duckdb_rows(data: Path, name: str) -> list[dict]:
+    with open_index(data) as con:
+        return con.sql(f"select * from {name}").to_arrow_table().to_pylist()
+
+
+def dataset_rows(output: Path, name: str) -> list[dict]:
+    """A table as a warehouse reads its dataset: every Parquet file, the crawl_id from the directory."""
+    columns = ", ".join(model(name).column_names)
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    source = f"{output}/{name}/**/*.parquet"
+    relation = con.sql(
+        f"select {columns} from read_parquet($1, hive_partitioning = true, hive_types_autocast = false)",
+        params=[source],
+    )
+    return relation.to_arrow_table().to_pylist()
+
+
+@pytest.fixture(scope="module")
+def two_crawls(tmp_path_factory):
+    """The sample's two crawls, with one page file of record schema 1.0 (no noindex, no ip_address),
+    built by DuckDB."""
+    data = write_sample(tmp_path_factory.mktemp("two-crawls"))
+    old = pq.read_table(data / "pages" / "crawl_id=c1" / "part-0000.parquet")
+    write_parquet(data, "pages", [page("c1", ts(9), "https://new.example/", links_out=1)], part=5)
+    write_parquet(data, "links", [link("c1", ts(9), "https://new.example/", HOME, "new", position=0)], part=5)
+    path = data / "pages" / "crawl_id=c1" / "part-0005.parquet"
+    older = pq.read_table(path).drop_columns(["noindex", "ip_address"])
+    pq.write_table(older.replace_schema_metadata({**old.schema.metadata, b"linkindex.schema_version": b"1.0"}), path)
+    build(data)
+    return data
+
+
+@pytest.fixture(scope="module")
+def spark_output(spark, two_crawls, tmp_path_factory):
+    """``linkindex build --engine spark`` of the two crawls (in this process: it joins the tests' session)."""
+    output = tmp_path_factory.mktemp("spark-index")
+    command = ["build", "--engine", "spark", "--master", "local[2]", "--data", str(two_crawls), "--output", str(output)]
+    assert main(command) == 0
+    return output
+
+
+def test_the_spark_build_writes_every_table_equal_to_duckdbs(two_crawls, spark_output):
+    for name in TABLES:
+        assert_same_rows(name, duckdb_rows(two_crawls, name), dataset_rows(spark_output, name), key_of(name))
+
+
+def test_every_staging_and_fact_model_runs_on_spark_with_duckdbs_rows(spark, two_crawls):
+    from linkindex.spark.build import as_uri, model_frame, register_sources
+
+    register_sources(spark, as_uri(two_crawls))
+    for layer, names in (("staging", STAGING), ("facts", FACTS)):
+        for name in names:
+            described = model(name, layer)
+            frame = model_frame(spark, described)
+            if layer == "facts":
+                frame.createOrReplaceTempView(name)  # the tables' inputs, as the build gives them
+            spark_rows = frame.toArrow().to_pylist()
+            assert_same_rows(name, duckdb_rows(two_crawls, name), spark_rows, described.key)
+
+
+def test_the_output_is_the_export_layout(spark_output):
+    output = spark_output
+    assert sorted(p.name for p in output.iterdir() if not p.name.startswith(("_", "."))) == sorted(TABLES)
+    assert not (output / "_linkindex_tmp").exists() or not any((output / "_linkindex_tmp").iterdir())
+    for name in TABLES:
+        described = model(name)
+        schema = json.loads((output / name / "_schema.json").read_text())
+        assert schema["table"] == name and schema["grain"] == described.grain
+        assert tuple(schema["key"]) == described.key
+        assert [(c["name"], c["type"]) for c in schema["columns"]] == [(c.name, c.type) for c in described.columns]
+        files = sorted((output / name).rglob("*.parquet"))
+        assert files, name
+        if "crawl_id" in described.key:
+            assert schema["partitioning"] == {"style": "hive", "columns": ["crawl_id"]}
+            assert {f.parent.name for f in files} == {"crawl_id=c1", "crawl_id=c2"}, name
+            # The directory names the partition; the files do not repeat it.
+            assert "crawl_id" not in pq.read_schema(files[0]).names
+        else:
+            assert schema["partitioning"] is None
+            assert {f.parent for f in files} == {output / name}, name
+        for path in files:
+            assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "ZSTD"
+
+
+def test_the_datasets_have_the_types_of_the_duckdb_tables(two_crawls, spark_output):
+    output = spark_output
+    with open_index(two_crawls) as con:
+        for name in TABLES:
+            expected = con.sql(f"select * from {name}").types
+            source = f"{output}/{name}/**/*.parquet"
+            relation = con.sql(
+                f"select {', '.join(model(name).column_names)} "
+                "from read_parquet($1, hive_partitioning = true, hive_types_autocast = false)",
+                params=[source],
+            )
+            assert [str(t) for t in relation.types] == [str(t) for t in expected], name
+
+
+def test_the_spark_build_says_what_to_run_when_there_are_no_records(spark, tmp_path):
+    from linkindex.spark.build import build as build_on_spark
+
+    with pytest.raises(IndexBuildError, match=r"no link records under .*links: run `linkindex extract`"):
+        build_on_spark(spark, tmp_path / "empty", tmp_path / "out")
+    assert not (tmp_path / "out" / "crawls").exists()
+
+
+def test_a_web_shaped_synthetic_crawl_builds_the_same_on_spark_and_replaces_the_earlier_tables(
+    spark, spark_output, tmp_path
+):
+    from linkindex.spark.build import build as build_on_spark
+
+    data = tmp_path / "data"
+    write_crawl(data, "first", 100_000)
+    write_crawl(data, "second", 100_000, revision=1)
+    duck = build(data)
+    output = tmp_path / "out"
+    shutil.copytree(spark_output, output)  # the tables of another data directory, to be replaced
+    result = build_on_spark(spark, data, output)
+    assert dict(result) == dict(duck)
+    assert result.crawls == ["first", "second"]
+    assert duck["fct_backlinks"] > 10_000
+    for name in TABLES:
+        assert_same_rows(name, duckdb_rows(data, name), dataset_rows(output, name), key_of(name))
+    # Every table replaced whole: no partition of the earlier crawls is left.
+    assert {p.name for p in (output / "crawls").iterdir() if p.is_dir()} == {"crawl_id=first", "crawl_id=second"}
+
+
+# -- extract --------------------------------------------------------------------
+
+
+def records(data: Path, table: str) -> list[dict]:
+    rows = []
+    for path in sorted((data / table).glob("*/part-*.parquet")):
+        rows += pq.read_table(path).to_pylist()
+    return sorted(rows, key=lambda row: tuple((v is None, str(v)) for v in row.values()))
+
+
+def parts(data: Path) -> list[str]:
+    """The part files, without the run token that differs between two extractions."""
+    return sorted(re.sub(r"\.[0-9a-f]{8}-", ".RUN-", str(p.relative_to(data))) for p in data.rglob("part-*.parquet"))
+
+
+def test_extract_on_spark_equals_local_extract_record_for_record(spark, tmp_path, capsys):
+    from linkindex.spark.extract import extract
+
+    broken = tmp_path / "broken.warc.gz"
+    broken.write_bytes(b"this is not a WARC file\n" * 10)
+    inputs = [str(p) for p in WARC_FIXTURES] + [str(broken)]
+    local_totals, local_results = run_extract(inputs, tmp_path / "local", "c1", workers=1, show_progress=False)
+    command = ["extract", *inputs, "--engine", "spark", "--data", str(tmp_path / "spark"), "--crawl-id", "c1"]
+    assert main(command) == 1  # one file failed, the others are done
+    assert f"file failed: {broken}" in " ".join(capsys.readouterr().out.split())
+    for table in ("links", "pages"):
+        assert records(tmp_path / "spark", table) == records(tmp_path / "local", table), table
+    assert parts(tmp_path / "spark") == parts(tmp_path / "local")
+
+    # Extracting again replaces the parts of the first run: the same records, no duplicates.
+    totals, results = extract(spark, inputs, tmp_path / "spark", "c1")
+
+    assert [(r.path, r.error is None) for r in results] == [
+        (str(Path(r.path).absolute()), r.error is None) for r in local_results
+    ]
+    assert [r.path for r in results if r.error] == [str(broken)]
+    assert Counter({k: v for k, v in totals.items() if k != "seconds"}) == Counter(
+        {k: v for k, v in local_totals.items() if k != "seconds"}
+    )
+    assert totals["files/failed"] == 1 and totals["links/extracted"] > 1000
+    for table in ("links", "pages"):
+        assert records(tmp_path / "spark", table) == records(tmp_path / "local", table), table
+    assert parts(tmp_path / "spark") == parts(tmp_path / "local")
