@@ -26,6 +26,7 @@ bench: $(BIN)/linkindex
 	$(BIN)/python -m bench crawl
 	$(BIN)/python -m bench distributed
 	$(BIN)/python -m bench redis-memory
+	$(BIN)/python -m bench export
 
 clean:
 	rm -rf $(VENV) $(DEMO_DATA)

@@ -9,6 +9,7 @@ Run from a checkout of the repository (they use the test tooling under
     python -m bench distributed     # 1, 2, 4 workers over Redis
     python -m bench redis-memory    # Redis bytes per URL, projected to 1B URLs
     python -m bench build           # the index build vs a bare DuckDB pass, and an incremental build
+    python -m bench export          # linkindex export into PostgreSQL vs psql \\copy of a CSV
 
 Each benchmark is one module with ``HELP``, optionally ``DESCRIPTION``,
 ``add_arguments(parser)`` and ``run(args, console) -> exit code``; listing it
@@ -24,4 +25,5 @@ BENCHMARKS = {
     "distributed": "bench.distributed",
     "redis-memory": "bench.redis_memory",
     "build": "bench.build",
+    "export": "bench.export",
 }

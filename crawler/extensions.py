@@ -71,7 +71,8 @@ class CrawlProgress:
         )
 
     def log(self):
-        logger.info(self.line())
+        # Marked as the progress line: shown even when the log is quiet (see linkindex.logs).
+        logger.info(self.line(), extra={"linkindex_progress": True})
 
     def spider_closed(self, spider, reason):
         if self._task is not None and self._task.running:

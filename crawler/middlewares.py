@@ -8,7 +8,10 @@
 """
 
 import ipaddress
+import json
 import logging
+import os
+from pathlib import Path
 
 from scrapy import signals
 from scrapy.exceptions import CannotResolveHostError, IgnoreRequest, NotConfigured
@@ -143,10 +146,20 @@ class PrivateNetworkGuard:
 
 
 class LocalBudget:
-    """Per-domain page counters of one process."""
+    """Per-domain page counters of one process; kept in ``path``, if given, across runs of a job."""
 
-    def __init__(self):
+    def __init__(self, path: Path | None = None):
+        self.path = path
         self.counts: dict[str, int] = {}
+        if path is not None and path.exists():
+            self.counts = {str(k): int(v) for k, v in json.loads(path.read_text()).items()}
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        temporary = self.path.with_name(f".{self.path.name}.tmp")
+        temporary.write_text(json.dumps(self.counts))
+        os.replace(temporary, self.path)
 
     def take(self, domain: str, limit: int) -> bool:
         count = self.counts.get(domain, 0)
@@ -163,7 +176,9 @@ class PageBudgetMiddleware:
     and robots.txt, so only real fetches use the budget (retries and
     robots.txt requests do not). Refusals count as ``pages/skipped/budget``.
     In a distributed crawl (``LINKINDEX_REDIS_URL``) the counters are in
-    Redis, shared by all workers.
+    Redis, shared by all workers; in a crawl with a job directory
+    (``JOBDIR``) they are saved there when the crawl stops, so a crawl that
+    continues does not spend each budget twice.
     """
 
     def __init__(self, stats, limit: int, budget=None):
@@ -181,6 +196,11 @@ class PageBudgetMiddleware:
             from crawler.distributed import RedisBudget, crawl_keys, crawler_redis
 
             budget = RedisBudget(crawler_redis(crawler), crawl_keys(crawler.settings).pages_per_domain)
+        elif crawler.settings.get("JOBDIR"):
+            jobdir = Path(crawler.settings["JOBDIR"])
+            jobdir.mkdir(parents=True, exist_ok=True)
+            budget = LocalBudget(jobdir / "page_budget.json")
+            crawler.signals.connect(budget.save, signal=signals.spider_closed)
         return cls(crawler.stats, limit, budget)
 
     def process_request(self, request):

@@ -13,7 +13,7 @@ the layer below::
 
     raw_pages, raw_links      the record files as written (plus the part file name)
       staging/                stg_pages, stg_links: the de-duplication rules
-      facts/                  fct_pages, fct_backlinks, fct_internal_links, fct_backlink_placements: per crawl
+      facts/                  fct_pages, fct_backlinks, fct_internal_links: per crawl
       queries/*.sql           the tables, from the facts and earlier tables
 
 **Facts are computed once per crawl.** A crawl's facts are recomputed only
@@ -48,7 +48,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from crawler.urls import host_domain
-from linkindex.db import DUCKDB_CONFIG, INDEX_FILE, IndexBuildError, configure, connect
+from linkindex.db import DUCKDB_CONFIG, INDEX_FILE, IndexBuildError, configure, connect, first_steps
 from linkindex.models import model
 from linkindex.schema import LINKS_SCHEMA, PAGES_SCHEMA, SCHEMA_VERSION, SCHEMA_VERSION_KEY, TABLE_KEY
 
@@ -60,7 +60,7 @@ STAGING = ("stg_pages", "stg_links")
 #: Fact models computed over a whole crawl's stg_pages.
 CRAWL_FACTS = ("fct_pages",)
 #: Fact models computed one link part file at a time, over that part's stg_links.
-PART_FACTS = ("fct_backlinks", "fct_internal_links", "fct_backlink_placements")
+PART_FACTS = ("fct_backlinks", "fct_internal_links")
 FACTS = CRAWL_FACTS + PART_FACTS
 #: How each part's facts are sorted (none: the tables read them whole).
 FACT_ORDER: dict[str, str] = {}
@@ -166,10 +166,7 @@ def scan_records(data_dir: Path) -> dict[str, CrawlRecords]:
     for table in ("links", "pages"):
         files = record_files(data_dir, table)
         if not files:
-            raise IndexBuildError(
-                f"no {table[:-1]} records under {data_dir / table}: "
-                "run `linkindex extract` or `linkindex crawl` first"
-            )
+            raise IndexBuildError(f"no {table[:-1]} records under {data_dir / table}: run {first_steps(data_dir)}")
         for path in files:
             getattr(crawls.setdefault(_crawl_of(path), CrawlRecords(_crawl_of(path))), table).append(path)
     return dict(sorted(crawls.items()))

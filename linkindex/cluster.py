@@ -111,41 +111,142 @@ def live_workers(server, workers_key: str, lease_timeout: float) -> list[str]:
 
 
 def crawl_status(server, crawl_id: str, lease_timeout: float = defaults.REDIS_LEASE_TIMEOUT, top: int = 10) -> dict:
-    """The state of a distributed crawl and of its extraction queue."""
+    """The state of a distributed crawl and of its extraction queue; several of a kind keyed by name.
+
+    ``pages_fetched`` counts pages that answered (any HTTP status),
+    ``fetch_errors`` the fetches that failed (DNS, timeouts, ...): each
+    worker's counters, summed over every worker the crawl has had.
+    ``budget_used`` counts, per registered domain, the requests sent against
+    its page budget (in flight included): the top ``top`` domains.
+    """
     keys = CrawlKeys(crawl_id)
-    queued, held = server.register_script(OUTSTANDING)(
-        keys=[keys.requests, keys.workers], args=[keys.of_worker("inflight", "")]
-    )
+    outstanding = server.register_script(OUTSTANDING)
+    queued, held = outstanding(keys=[keys.requests, keys.workers], args=[keys.of_worker("inflight", "")])
     workers = live_workers(server, keys.workers, lease_timeout)
     info = {k.decode(): json.loads(v) for k, v in server.hgetall(keys.worker_info).items()}
     per_domain = sorted(
         ((k.decode(), int(v)) for k, v in server.hgetall(keys.pages_per_domain).items()),
         key=lambda item: (-item[1], item[0]),
     )
-    files_queued, files_held = server.register_script(OUTSTANDING)(
+    files_queued, files_held = outstanding(
         keys=[keys.files, keys.extract_workers], args=[keys.of_worker("files_inflight", "")]
     )
+    counters = {k.decode(): int(v) for k, v in server.hgetall(keys.stats).items()}
     settings = read_crawl_settings(server, keys)
+
+    def fetched(counts: dict) -> int:
+        return counts.get("pages", 0) - counts.get("errors", 0)
+
     return {
         "crawl_id": crawl_id,
+        "seeded": bool(settings["scope"]),
         "scope": settings["scope"],
         "max_depth": settings["max_depth"],
         "max_pages_per_domain": settings["max_pages_per_domain"],
+        "dupefilter": settings["dupefilter"],
         "frontier": int(queued),
         "in_flight": int(held),
         # URLs in the exact filter; a Bloom filter cannot count them.
         "seen": server.scard(keys.seen) if settings["dupefilter"] != "bloom" else None,
         "abandoned": int(server.get(keys.abandoned) or 0),
-        "live_workers": workers,
-        "pages": sum(i.get("pages", 0) for i in info.values()),
+        "pages_fetched": sum(fetched(i) for i in info.values()),
+        "fetch_errors": sum(i.get("errors", 0) for i in info.values()),
         "links": sum(i.get("links", 0) for i in info.values()),
-        "errors": sum(i.get("errors", 0) for i in info.values()),
         "pages_per_second": round(sum(info[w].get("pages_per_second", 0) for w in workers if w in info), 2),
-        "pages_per_domain": per_domain[:top],
+        "live_workers": {
+            worker: {
+                "pages_fetched": fetched(info.get(worker, {})),
+                "fetch_errors": info.get(worker, {}).get("errors", 0),
+                "links": info.get(worker, {}).get("links", 0),
+                "pages_per_second": info.get(worker, {}).get("pages_per_second", 0),
+            }
+            for worker in workers
+        },
+        "budget_used": dict(per_domain[:top]),
         "extract_files_queued": int(files_queued),
         "extract_files_in_flight": int(files_held),
-        "extract_workers": live_workers(server, keys.extract_workers, lease_timeout),
+        "extract_files_done": counters.get("extract/files_done", 0),
+        "extract_files_failed": counters.get("extract/files_failed", 0),
+        "extract_files_abandoned": int(server.get(keys.files_abandoned) or 0),
+        "extract_pages": counters.get("extract/pages", 0),
+        "extract_links": counters.get("extract/links", 0),
+        "extract_workers": {worker: {} for worker in live_workers(server, keys.extract_workers, lease_timeout)},
     }
+
+
+@dataclass
+class CrawlInRedis:
+    """What a worker needs to know of a crawl in Redis to pick it."""
+
+    crawl_id: str
+    seeded: bool = False
+    frontier: int = 0
+    in_flight: int = 0
+    workers: int = 0
+    files_queued: int = 0
+    files_in_flight: int = 0
+    extract_workers: int = 0
+
+    def running(self, kind: str) -> bool:
+        """Whether there is work, or workers at it: ``kind`` is ``crawl`` or ``extract``."""
+        if kind == "extract":
+            return bool(self.files_queued or self.files_in_flight or self.extract_workers)
+        return self.seeded and bool(self.frontier or self.in_flight or self.workers)
+
+    def describe(self) -> str:
+        parts = []
+        if self.seeded:
+            parts.append(
+                f"crawl: {self.frontier:,} queued, {self.in_flight:,} in flight, {self.workers} worker(s)"
+                if self.running("crawl")
+                else "crawl: finished or not started (nothing queued)"
+            )
+        if self.files_queued or self.files_in_flight or self.extract_workers:
+            parts.append(
+                f"WARC files: {self.files_queued:,} queued, {self.files_in_flight:,} in flight, "
+                f"{self.extract_workers} worker(s)"
+            )
+        return f"{self.crawl_id} ({'; '.join(parts) or 'nothing queued'})"
+
+
+def _crawl_ids(server, key_name: str) -> set[str]:
+    """The crawl ids that have a key ``key_name`` (a ``crawler.defaults.REDIS_KEYS`` name)."""
+    head, tail = getattr(CrawlKeys("\0"), key_name).split("\0")
+    found = set()
+    for key in server.scan_iter(match=f"{head}*{tail}", count=1000):
+        key = key.decode()
+        crawl = key[len(head) : len(key) - len(tail)]
+        # "linkindex:*:workers" also matches "linkindex:c1:extract:workers".
+        if crawl and ":" not in crawl:
+            found.add(crawl)
+    return found
+
+
+def list_crawls(server, lease_timeout: float = defaults.REDIS_LEASE_TIMEOUT) -> list[CrawlInRedis]:
+    """Every crawl with keys in Redis (seeded, or with WARC files queued), by id."""
+    outstanding = server.register_script(OUTSTANDING)
+    ids = _crawl_ids(server, "settings") | _crawl_ids(server, "files") | _crawl_ids(server, "workers")
+    ids |= _crawl_ids(server, "extract_workers")
+    crawls = []
+    for crawl_id in sorted(ids):
+        keys = CrawlKeys(crawl_id)
+        queued, held = outstanding(keys=[keys.requests, keys.workers], args=[keys.of_worker("inflight", "")])
+        files, files_held = outstanding(
+            keys=[keys.files, keys.extract_workers], args=[keys.of_worker("files_inflight", "")]
+        )
+        crawls.append(
+            CrawlInRedis(
+                crawl_id,
+                seeded=bool(read_crawl_settings(server, keys)["scope"]),
+                frontier=int(queued),
+                in_flight=int(held),
+                workers=len(live_workers(server, keys.workers, lease_timeout)),
+                files_queued=int(files),
+                files_in_flight=int(files_held),
+                extract_workers=len(live_workers(server, keys.extract_workers, lease_timeout)),
+            )
+        )
+    return crawls
 
 
 def enqueue_files(server, crawl_id: str, paths: list[str]) -> int:
@@ -235,6 +336,9 @@ def run_extract_worker(
             if result.error:
                 logger.error("%s: %s", path, result.error)
             server.hdel(inflight, lease)
+            server.hincrby(keys.stats, "extract/files_failed" if result.error else "extract/files_done", 1)
+            server.hincrby(keys.stats, "extract/pages", result.stats.get("pages/seen", 0))
+            server.hincrby(keys.stats, "extract/links", result.stats.get("links/extracted", 0))
             if on_file is not None:
                 on_file(result)
     finally:

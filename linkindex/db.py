@@ -1,6 +1,8 @@
 """DuckDB connections to a link index, configured once for the whole project."""
 
+from contextlib import contextmanager
 from pathlib import Path
+import shlex
 
 import duckdb
 
@@ -31,9 +33,35 @@ def configure(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("set enable_progress_bar = false")
 
 
+def first_steps(data_dir: str | Path) -> str:
+    """The whole way from nothing to an index in ``data_dir``, as commands."""
+    data = shlex.quote(str(data_dir))
+    return (
+        f"`linkindex crawl SEED_URL --data {data}` or `linkindex extract WARC_FILE --data {data}`, "
+        f"then `linkindex build --data {data}`"
+    )
+
+
 def open_index(data_dir: str | Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to ``DIR/index.duckdb``."""
+    """A read-only connection to ``DIR/index.duckdb``; if there is none, what to run to make one."""
+    from linkindex.build import record_files
+
     path = Path(data_dir) / INDEX_FILE
     if not path.is_file():
-        raise IndexBuildError(f"no index at {path}: run `linkindex build --data {data_dir}` first")
+        if not Path(data_dir).is_dir():
+            raise IndexBuildError(f"no data directory {data_dir}: make its index with {first_steps(data_dir)}")
+        if not record_files(data_dir, "links") and not record_files(data_dir, "pages"):
+            raise IndexBuildError(f"no index at {path}, and no records to build it from: run {first_steps(data_dir)}")
+        raise IndexBuildError(f"no index at {path}: run `linkindex build --data {shlex.quote(str(data_dir))}` first")
     return connect(path, read_only=True)
+
+
+@contextmanager
+def interruptible():
+    """Ctrl-C during a DuckDB query stops it with "Query interrupted": raise it as the KeyboardInterrupt it is."""
+    try:
+        yield
+    except (duckdb.Error, RuntimeError) as exc:
+        if isinstance(exc, duckdb.InterruptException) or "interrupted" in str(exc).lower():
+            raise KeyboardInterrupt from exc
+        raise

@@ -9,6 +9,7 @@ parts instead of duplicating them, and two processes never share a file.
 from collections import Counter
 from dataclasses import dataclass, field
 import hashlib
+import logging
 import multiprocessing
 import os
 from pathlib import Path
@@ -21,6 +22,8 @@ from crawler.records import page_records
 from linkindex.warc import WarcReadError, expand_inputs, iter_responses
 from pipelines.parquet import DEFAULT_MAX_ROWS, RecordWriter
 
+logger = logging.getLogger(__name__)
+
 #: How often (in records) a task reports progress to the parent process.
 PROGRESS_EVERY = 200
 
@@ -31,6 +34,13 @@ class FileResult:
     stats: Counter = field(default_factory=Counter)
     error: str | None = None
     seconds: float = 0.0
+
+    @property
+    def failure(self) -> str | None:
+        """The error with the file named once (the reader's messages name it already)."""
+        if self.error is None:
+            return None
+        return self.error if self.path in self.error else f"{self.path}: {self.error}"
 
 
 def file_key(path: str) -> str:
@@ -99,6 +109,20 @@ def extract_file(
         _report(progress, stats, reported)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _log_file(result: FileResult) -> None:
+    """One line per file in the full log (``-v``, ``--log-file``); the summary counts them all and names failures."""
+    if result.error:
+        logger.info("%s", result.failure)
+    else:
+        logger.info(
+            "%s: %d pages, %d links in %.1f s",
+            result.path,
+            result.stats["pages/seen"],
+            result.stats["links/extracted"],
+            result.seconds,
+        )
 
 
 def response_error(response) -> str | None:
@@ -201,6 +225,7 @@ def run_extract(
                         on_progress(local.get())
                     finished.add(path)
                     results.append(result)
+                    _log_file(result)
                     totals.update(result.stats)
                     progress.advance(task)
             else:
@@ -218,6 +243,7 @@ def run_extract(
                                 result = pending.pop(path).get()
                                 finished.add(path)
                                 results.append(result)
+                                _log_file(result)
                                 totals.update(result.stats)
                                 progress.advance(task)
                             try:

@@ -1,25 +1,27 @@
-"""The backlink profile of one domain, printed from the index tables.
+"""The backlink profile of one target, printed from the index tables.
 
 Everything shown comes from the tables built by ``linkindex.index.build``
 (``domain_summary``, ``referring_domains``, ``anchor_distribution``,
-``target_pages``, ``link_breakdown``); the domain reaches SQL only as a
-bound parameter.
+``target_pages``, ``link_breakdown``); the target reaches SQL only as bound
+parameters. A target narrower than a registered domain (one URL, a URL
+prefix, a host and its subdomains: ``linkindex.targets``) gets those tables
+computed for it alone, by the same models.
 """
 
 from pathlib import Path
 
-import ada_url
 from rich.columns import Columns
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from crawler.urls import host_domain
-from linkindex.index import IndexBuildError, display_text, open_index
+from linkindex.display import shorten
+from linkindex.index import IndexBuildError, open_index
+from linkindex.targets import Target, TargetError, parse_target, shadow_tables
 
-#: Characters shown of an anchor text or URL (the index keeps them whole).
-MAX_LABEL_CHARS = 200
+#: Said once under a report that shortened a value (anchors and titles; URLs never are).
+SHORTENED_NOTE = "values shortened; `linkindex query` shows them whole (--format csv or --vertical)"
 
 SUMMARY_SQL = "select * exclude (target_domain) from domain_summary where target_domain = $domain"
 
@@ -57,21 +59,25 @@ order by dimension, backlinks desc, value
 COUNT_DOMAINS_SQL = "select count(*) from domain_summary"
 
 
+#: The tables the report reads: for a target narrower than a domain, computed for it alone (see linkindex.targets).
+REPORT_TABLES = ("referring_domains", "anchor_distribution", "target_pages", "link_breakdown", "domain_summary")
+
+
 def normalize_domain(value: str) -> tuple[str, str]:
     """(host, registered domain) of a domain name or URL as a user types it.
 
     Lowercased and punycoded as a browser would (``Bücher.DE`` ->
     ``xn--bcher-kva.de``); a scheme, port and path are dropped.
     """
-    text = value.strip()
+    target = _parse_target(value, "domain")
+    return target.host, target.domain
+
+
+def _parse_target(typed: str, mode: str | None) -> Target:
     try:
-        url = ada_url.URL(text if "://" in text else f"http://{text}")
-    except ValueError:
-        url = None
-    if url is None or url.protocol not in ("http:", "https:") or not url.hostname:
-        raise IndexBuildError(f"not a domain name or http(s) URL: {value!r} (try e.g. example.com)")
-    host = url.hostname.rstrip(".")
-    return host, host_domain(host)
+        return parse_target(typed, mode)
+    except TargetError as exc:
+        raise IndexBuildError(str(exc)) from exc
 
 
 def _rows(con, sql: str, params: dict) -> list[dict]:
@@ -79,20 +85,33 @@ def _rows(con, sql: str, params: dict) -> list[dict]:
     return con.sql(sql, params=params).to_arrow_table().to_pylist()
 
 
-def report(data_dir: str | Path, domain: str, top: int = 10, console: Console | None = None) -> dict:
-    """Print the backlink profile of ``domain``; return the numbers shown.
+def report(
+    data_dir: str | Path,
+    domain: str,
+    top: int = 10,
+    console: Console | None = None,
+    errors: Console | None = None,
+    mode: str | None = None,
+) -> dict:
+    """Print the backlink profile of ``domain``, a target in ``mode`` (see linkindex.targets); return the numbers shown.
 
-    The returned dict has ``domain`` (the registered domain reported on),
+    The returned dict has ``mode`` and ``target`` (the target in words),
+    ``domain`` (the registered domain that holds it),
     ``host`` (what the user asked for, normalised), ``totals`` (the
     domain_summary row; only ``backlinks``: 0 when the domain has none),
     ``referring_domains``, ``anchors`` and ``pages`` (lists of row dicts,
     best first), and ``rel``, ``kind`` and ``placement`` (backlinks by value).
+    That the index holds no backlink to the domain is said on ``errors``
+    (default: ``console``).
     """
     if top < 1:
         raise IndexBuildError(f"--top must be at least 1, not {top}")
     console = console or Console()
-    host, target = normalize_domain(domain)
+    wanted = _parse_target(domain, mode)
+    host, target = wanted.host, wanted.domain
     result = {
+        "mode": wanted.mode,
+        "target": wanted.describe(),
         "domain": target,
         "host": host,
         "totals": {"backlinks": 0},
@@ -105,18 +124,21 @@ def report(data_dir: str | Path, domain: str, top: int = 10, console: Console | 
     }
     con = open_index(data_dir)
     try:
+        indexed = con.execute(COUNT_DOMAINS_SQL).fetchall()[0][0]
+        if wanted.mode != "domain":
+            shadow_tables(con, wanted, REPORT_TABLES)
         params = {"domain": target}
         summary = _rows(con, SUMMARY_SQL, params)
-        if host != target:
+        if wanted.mode == "domain" and host != target:
             console.print(
                 f"[yellow]{escape(host)}[/] is a host of [bold]{escape(target)}[/]: "
-                "reporting on the whole registered domain."
+                "reporting on the whole registered domain (--mode subdomains: that host alone)."
             )
         if not summary:
-            indexed = con.execute(COUNT_DOMAINS_SQL).fetchall()[0][0]
-            console.print(
-                f"No backlinks to [bold]{escape(target)}[/] in the index at {escape(str(data_dir))} "
-                f"({indexed:,} domains have backlinks). Check the spelling, or extract or crawl pages that link to it."
+            (errors or console).print(
+                f"No backlinks to [bold]{escape(result['target'])}[/] (mode {wanted.mode}) in the index at "
+                f"{escape(str(data_dir))} ({indexed:,} domains have backlinks). Check the spelling, or extract "
+                "or crawl pages that link to it."
             )
             return result
         params["top"] = top
@@ -151,16 +173,25 @@ def _table(title: str, label: str, *numbers: str) -> Table:
     return table
 
 
-def _breakdown(title: str, counts: dict, total: int) -> Table:
+def _label(value: str, shortened: list) -> Text:
+    """A value as ``query`` shows it in a terminal (see linkindex.display); ``shortened`` notes a cut."""
+    text, cut = shorten(value)
+    if cut:
+        shortened.append(value)
+    return Text(text)
+
+
+def _breakdown(title: str, counts: dict, total: int, shortened: list) -> Table:
     table = _table(title, "", "backlinks", "share")
     for value, count in counts.items():
-        table.add_row(Text(display_text(value, MAX_LABEL_CHARS)), f"{count:,}", f"{count / total:.0%}")
+        table.add_row(_label(value, shortened), f"{count:,}", f"{count / total:.0%}")
     return table
 
 
 def _print(console: Console, result: dict) -> None:
     totals = result["totals"]
-    console.rule(f"Backlink profile of {escape(result['domain'])}")
+    shortened = []
+    console.rule(f"Backlink profile of {escape(result['target'])} (mode {result['mode']})")
     overview = _table("", "", "")
     overview.show_header = False
     overview.add_row("Backlinks", f"{totals['backlinks']:,}")
@@ -174,7 +205,7 @@ def _print(console: Console, result: dict) -> None:
     table = _table("Top referring domains", "domain", "backlinks", "dofollow", "linked pages", "last seen")
     for row in result["referring_domains"]:
         table.add_row(
-            Text(display_text(row["referring_domain"], MAX_LABEL_CHARS)),
+            _label(row["referring_domain"], shortened),
             f"{row['backlinks']:,}",
             f"{row['dofollow_backlinks']:,}",
             f"{row['linked_pages']:,}",
@@ -184,7 +215,7 @@ def _print(console: Console, result: dict) -> None:
 
     table = _table("Top anchors", "anchor text", "backlinks", "domains", "dofollow", "share")
     for row in result["anchors"]:
-        anchor = Text(display_text(row["anchor_text"], MAX_LABEL_CHARS)) if row["anchor_text"] else Text("(empty)", style="dim")
+        anchor = _label(row["anchor_text"], shortened) if row["anchor_text"] else Text("(empty)", style="dim")
         table.add_row(
             anchor,
             f"{row['backlinks']:,}",
@@ -198,7 +229,7 @@ def _print(console: Console, result: dict) -> None:
     for row in result["pages"]:
         status = row["dst_status"]
         table.add_row(
-            Text(display_text(row["dst_url"], MAX_LABEL_CHARS)),
+            _label(row["dst_url"], shortened),
             f"{row['referring_domains']:,}",
             f"{row['backlinks']:,}",
             f"{row['dofollow_backlinks']:,}",
@@ -212,9 +243,9 @@ def _print(console: Console, result: dict) -> None:
     console.print(
         Columns(
             [
-                _breakdown("By rel", result["rel"], total),
-                _breakdown("By placement", result["placement"], total),
-                _breakdown("By kind", result["kind"], total),
+                _breakdown("By rel", result["rel"], total, shortened),
+                _breakdown("By placement", result["placement"], total, shortened),
+                _breakdown("By kind", result["kind"], total, shortened),
             ],
             padding=(0, 4),
         )
@@ -222,3 +253,5 @@ def _print(console: Console, result: dict) -> None:
     console.print(
         "[dim]A link with nofollow and ugc counts under both; dofollow is every link without nofollow.[/]"
     )
+    if shortened:
+        console.print(SHORTENED_NOTE, style="dim", highlight=False)

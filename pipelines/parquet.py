@@ -16,9 +16,9 @@ concurrent writers never collide.
 """
 
 from dataclasses import dataclass
-import functools
-from fnmatch import fnmatchcase
 from datetime import datetime
+from fnmatch import fnmatchcase
+import functools
 import logging
 import os
 from pathlib import Path
@@ -133,11 +133,16 @@ class RecordWriter:
             self.dirs = {t: f"{root.rstrip('/')}/{t}/{partition}" for t in ("links", "pages")}
         else:
             self.dirs = {t: partition_dir(local_path(data_dir), t, crawl_id) for t in ("links", "pages")}
-            for directory in self.dirs.values():
-                try:
-                    directory.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise OutputError(f"cannot create {directory}: {exc.strerror}; check --data") from exc
+            # The partitions appear with their first part (a file that yields
+            # no record leaves no empty folder); the data directory must be
+            # usable from the start.
+            root = Path(local_path(data_dir))
+            try:
+                root.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OutputError(f"cannot create {root}: {exc.strerror}; check --data") from exc
+            if not os.access(root, os.W_OK | os.X_OK):
+                raise OutputError(f"cannot write to {root}: permission denied; check --data")
         self.sequence = 0
         self.files_written: list[Path] = []
         self.rows_written = {"links": 0, "pages": 0}
@@ -223,6 +228,7 @@ class RecordWriter:
     def _write_atomically(self, table: pa.Table, path: Path) -> Path:
         temporary = path.with_name(f".{path.name}.tmp")
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(
                 table,
                 temporary,

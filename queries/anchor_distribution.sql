@@ -66,7 +66,6 @@ final as (
         dofollow_backlinks,
         backlinks::double / sum(backlinks) over (partition by target_domain) as share
     from per_anchor
-    order by target_domain, anchor_text
 
 )
 

@@ -70,13 +70,11 @@ grouped as (
         sum(ugc_occurrences) > 0 as ugc,
         sum(sponsored_occurrences) > 0 as sponsored,
         bool_and(page_nofollow) as page_nofollow,
-        -- structs compare field by field: the minimum is the first occurrence
-        min({
-            'fetched_at': fetched_at,
-            'crawl_id': crawl_id,
-            'position': position,
-            'placement': placement
-        }) as first_occurrence,
+        -- the first occurrence: the earliest by (fetched_at, crawl_id, position)
+        arg_min(
+            {'placement': placement, 'position': position},
+            {'fetched_at': fetched_at, 'crawl_id': crawl_id, 'position': position}
+        ) as first_occurrence,
         sum(occurrences)::bigint as occurrences,
         min(fetched_at) as first_seen,
         max(fetched_at) as last_seen
@@ -98,7 +96,7 @@ final as (
         grouped.ugc,
         grouped.sponsored,
         grouped.page_nofollow,
-        grouped.first_occurrence.placement as placement,
+        nullif(grouped.first_occurrence.placement, '(none)') as placement,
         grouped.first_occurrence.position as position,
         grouped.occurrences,
         grouped.first_seen,
@@ -107,7 +105,6 @@ final as (
     from grouped
     left join page_status
         on page_status.url = grouped.dst_url
-    order by grouped.dst_url, grouped.src_url, grouped.anchor_text, grouped.kind
 
 )
 

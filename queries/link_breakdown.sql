@@ -26,9 +26,9 @@ backlinks as (
         src_domain,
         kind,
         placement,
-        backlinks,
-        dofollow_backlinks
-    from fct_backlink_placements
+        occurrences as backlinks,
+        occurrences - nofollow_occurrences as dofollow_backlinks
+    from fct_backlinks
 
 ),
 

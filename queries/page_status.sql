@@ -64,7 +64,6 @@ final as (
         error,
         crawls
     from latest
-    order by url
 
 )
 

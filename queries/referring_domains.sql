@@ -57,7 +57,6 @@ final as (
         max(last_seen) as last_seen
     from per_target_page
     group by target_domain, referring_domain
-    order by target_domain, referring_domain
 
 )
 

@@ -88,7 +88,6 @@ final as (
     from per_page
     left join page_status
         on page_status.url = per_page.dst_url
-    order by per_page.target_domain, per_page.dst_url
 
 )
 

@@ -16,6 +16,19 @@ def redis_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def postgres_server():
+    """One real PostgreSQL server for the session (tests keep apart by schema), stopped at the end."""
+    from tests.support.pgserver import PostgresServer, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def spark():
     """One Spark session for the whole run, local[2], started by the first test that needs it.
 

@@ -4,9 +4,10 @@ import subprocess
 import sys
 
 import pytest
-
-from tests.support.redisproc import redis_server_binary
 from sites import ROOT, command_env
+
+from tests.support.pgserver import unavailable_reason
+from tests.support.redisproc import redis_server_binary
 
 needs_redis = pytest.mark.skipif(
     redis_server_binary() is None,
@@ -52,6 +53,15 @@ def test_bench_redis_memory():
         assert header in out
     for structure in ("exact duplicate filter", "frontier", "Bloom filter"):
         assert structure in out
+
+
+@pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
+def test_bench_export():
+    out = bench("export", "--rows", 5_000)
+    for header in ("loader", "load s", "rows/s", "MB/s", "peak memory"):
+        assert header in out
+    assert "linkindex export (ADBC binary COPY)" in out and "psql \\copy of a CSV" in out
+    assert "linkindex / psql \\copy, rows/s:" in out
 
 
 def test_bench_refuses_bad_worker_counts():

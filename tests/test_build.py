@@ -220,7 +220,7 @@ def _kill_build_midway(data: Path, sig: int, marker) -> subprocess.Popen:
             process.wait(timeout=3)
         except subprocess.TimeoutExpired:
             pass
-    process.communicate(timeout=120)
+    process.stderr_text = process.communicate(timeout=120)[1].decode()
     return process
 
 
@@ -236,6 +236,10 @@ def test_an_interrupted_build_leaves_the_previous_index_and_the_next_build_is_ri
     else:
         process = _kill_build_midway(data, sig, lambda: (data / "index.duckdb.tmp").exists())
     assert process.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL)
+    if sig == signal.SIGINT:
+        assert process.stderr_text.splitlines()[-1] == (
+            f"interrupted: the index was not changed; run `linkindex build --data {data}` again"
+        )
     assert snapshot(data) == before  # the old index, whole, over whatever facts are on disk
     build(data)
     assert snapshot(data) == before

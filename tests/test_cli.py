@@ -115,7 +115,7 @@ def test_query_formats(demo, tmp_path, capsys):
 
 
 def test_report(demo, capsys):
-    assert run("report", "https://www.example.org/some/page", "--data", demo) == 0
+    assert run("report", "https://www.example.org/some/page", "--mode", "domain", "--data", demo) == 0
     out = capsys.readouterr().out
     assert "example.org" in out and "Referring domains" in out
     assert "alice.github.io" in out
@@ -224,7 +224,9 @@ def test_ctrl_c_stops_a_parallel_extract_and_leaves_only_whole_files(tmp_path):
         shutil.copy(CC_SAMPLE, inputs / f"copy{i:03d}.warc.gz")
     data = tmp_path / "d"
     command = [sys.executable, "-m", "linkindex.cli", "extract", str(inputs), "--data", str(data), "--workers", "2", "--no-progress"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     deadline = time.monotonic() + 60
     while not list(data.rglob("part-*.parquet")) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -232,7 +234,10 @@ def test_ctrl_c_stops_a_parallel_extract_and_leaves_only_whole_files(tmp_path):
     import os
 
     os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole group
-    assert process.wait(timeout=30) == 130
+    stderr = process.communicate(timeout=30)[1]
+    assert process.returncode == 130
+    assert stderr.strip().splitlines()[-1].startswith("interrupted: the files finished are recorded")
+    assert f"run `linkindex extract {inputs} --data {data}` to extract them all" in stderr
     assert time.monotonic() - started < 15
     assert not list(data.rglob("*.tmp"))  # not even hidden temporary files
     parts = list(data.rglob("part-*.parquet"))

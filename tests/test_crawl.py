@@ -8,8 +8,10 @@ the stats (``-s LINKINDEX_STATS_FILE``) and the WARC archive.
 
 from collections import Counter
 import json
+import os
 from pathlib import Path
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -20,6 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from linkindex.crawl import CrawlJob, JobError
 from linkindex.schema import LINKS_SCHEMA, PAGES_SCHEMA
 from sites import (  # noqa: F401 (site_server is a fixture)
     BROKEN,
@@ -27,6 +30,7 @@ from sites import (  # noqa: F401 (site_server is a fixture)
     Resource,
     Site,
     command_env,
+    generated_site,
     html,
     page,
     redirect,
@@ -74,7 +78,10 @@ def linkindex(*args, proxy: str | None = None, no_proxy: str | None = None, cwd=
     )
 
 
-def crawl(tmp: Path, *args, proxy: str | None = None, no_proxy: str | None = None, data: Path | None = None) -> Crawl:
+def crawl(
+    tmp: Path, *args, proxy: str | None = None, no_proxy: str | None = None, data: Path | None = None, expect: int = 0
+) -> Crawl:
+    """Run ``linkindex crawl`` to its end; ``expect``: its exit code (1: some pages could not be fetched)."""
     tmp.mkdir(parents=True, exist_ok=True)
     data = data or tmp / "data"
     stats_file = tmp / "stats.json"
@@ -83,7 +90,7 @@ def crawl(tmp: Path, *args, proxy: str | None = None, no_proxy: str | None = Non
         proxy=proxy, no_proxy=no_proxy, cwd=tmp,
     )  # fmt: skip
     result = Crawl(process, data, stats_file)
-    assert process.returncode == 0, process.stderr[-4000:]
+    assert process.returncode == expect, process.stderr[-4000:]
     for marker in CODE_ERRORS:
         assert marker not in process.stderr, process.stderr[-4000:]
     return result
@@ -271,6 +278,7 @@ def main_crawl(tmp_path_factory):
             "-s",
             "LINKS_PARQUET_MAX_ROWS=16",
             proxy=proxy,
+            expect=1,  # /broken could not be fetched
         )
     result.site = site
     result.tmp = tmp
@@ -478,9 +486,12 @@ def test_stats(main_crawl):
     }
     # The end-of-run summary.
     assert "pages" in main_crawl.stdout and f"{len(pages):,}" in main_crawl.stdout
-    # A normal crawl is quiet: no component disabled with a warning, no deprecated Scrapy API.
-    assert " WARNING: " not in main_crawl.stderr
+    # A normal crawl is quiet: no Scrapy log, no component disabled with a warning, no deprecated API; the
+    # page that could not be fetched is counted in the summary (in words) and said once on stderr.
+    assert " INFO: " not in main_crawl.stderr and "WARNING" not in main_crawl.stderr
     assert "DeprecationWarning" not in main_crawl.stderr
+    assert "failed: broken response" in main_crawl.stdout and "refused: robots.txt" in main_crawl.stdout
+    assert main_crawl.stderr.strip() == "1 page(s) could not be fetched: see the summary"
 
 
 def test_index_tables(main_crawl):
@@ -515,6 +526,28 @@ def test_index_tables(main_crawl):
         (f"{WWW}/", f"{SHOP_BLOG}/", "Example", "anchor", False, 1, 200),
         (f"{WWW}/about", f"{SHOP}/", "About Example", "anchor", False, 1, 200),
     ]
+
+
+def test_report_on_each_kind_of_target(main_crawl):
+    data = main_crawl.data
+    assert linkindex("build", "--data", data).returncode == 0
+
+    def backlinks(*target) -> tuple[int, str]:
+        done = linkindex("report", *target, "--data", data)
+        found = re.search(r"Backlinks\s+│\s+([\d,]+)", done.stdout)
+        title = re.search(r"Backlink profile of (.+?) \(mode (\w+)\)", done.stdout)
+        return done.returncode, (int(found[1]) if found else 0), (title.groups() if title else done.stderr)
+
+    # The backlinks of the site (see EXPECTED_LINKS): shop.co.uk's pages link to www.example.com's / and
+    # /about; www.example.com and blog.example.com link out to external.org four times.
+    assert backlinks("example.com") == (0, 2, ("example.com", "domain"))
+    assert backlinks(f"{WWW}/about") == (0, 1, (f"{WWW}/about", "exact"))
+    subdomains = ("www.example.com and its subdomains", "subdomains")
+    assert backlinks("www.example.com", "--mode", "subdomains") == (0, 2, subdomains)
+    assert backlinks("http://external.org/", "--mode", "prefix") == (0, 4, ("http://external.org/*", "prefix"))
+    missing = backlinks("blog.example.com", "--mode", "subdomains")
+    assert missing[:2] == (1, 0)
+    assert "No backlinks to blog.example.com and its subdomains (mode subdomains)" in missing[2]
 
 
 def warc_records(path: Path):
@@ -620,6 +653,100 @@ def test_scrapy_crawl_from_the_project_root_writes_records(tmp_path):
     assert [r["dst_url"] for r in read_records(tmp_path / "linkindex-data", "links")] == [f"{WWW}/a"]
 
 
+# -- what the terminal shows, exit codes ---------------------------------------
+
+
+def test_the_full_log_goes_to_a_file_and_the_terminal_stays_quiet(tmp_path, site_server):
+    site = Site({"www.example.com": {"/": html("Home", '<a href="/a">A</a>'), "/a": html("A")}})
+    log = tmp_path / "crawl.log"
+    result = crawl(
+        tmp_path, f"{WWW}/", "--log-file", log, "-s", "LINKINDEX_PROGRESS_INTERVAL=0.2", proxy=site_server(site)
+    )
+    assert site.fetched() == Counter({f"{WWW}/": 1, f"{WWW}/a": 1})
+    assert "[scrapy.core.engine] INFO: Spider opened" in log.read_text()
+    assert "[scrapy" not in result.stderr and "INFO" not in result.stderr
+
+
+def test_a_crawl_that_fetches_no_seed_says_why_and_exits_1(tmp_path, site_server):
+    site = Site({"www.closed.com": {"/robots.txt": robots("User-agent: *\nDisallow: /\n"), "/": html("Closed")}})
+    result = crawl(tmp_path, "http://www.closed.com/", "http://10.1.2.3/", "-v", proxy=site_server(site), expect=1)
+    assert site.fetched() == Counter()
+    # Each seed is said when it fails, then again at the end, with the reason.
+    lines = result.stderr.splitlines()
+    assert lines[-3:] == [
+        "error: no seed could be fetched:",
+        "  http://10.1.2.3/: 10.1.2.3 is on a private network (allow with --allow-private-networks)",
+        "  http://www.closed.com/: robots.txt of www.closed.com forbids it",
+    ]
+    assert "WARNING: seed http://www.closed.com/ not fetched: robots.txt of www.closed.com forbids it" in result.stderr
+    assert "[scrapy.core.engine] INFO: Spider opened" in result.stderr  # -v: the full log
+    assert "refused: robots.txt" in result.stdout and "refused: private network" in result.stdout
+
+
+def wait_for_pages(site: Site, count: int, process, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while len(site.page_hits()) < count:
+        assert process.poll() is None, "the crawl ended before it was interrupted"
+        assert time.monotonic() < deadline, "the crawl fetched too little"
+        time.sleep(0.02)
+
+
+def test_ctrl_c_then_the_same_command_continues_the_crawl(tmp_path, site_server):
+    # 120 slow pages on two hosts of one domain, a budget of 100: the crawl is
+    # stopped after some 20 pages (of at least 2.5 s of work) and continued to its end.
+    hosts = ["www.resume.com", "blog.resume.com"]
+    site = generated_site(hosts, 60, delay=0.05, external="elsewhere.example")
+    base = site_server(site)
+    data = tmp_path / "data"
+    command = [
+        "crawl", "--data", data, "--crawl-id", "c1", "--max-pages-per-domain", "100", *FAST,
+        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+    ]  # fmt: skip
+    first = subprocess.Popen(
+        [sys.executable, "-m", "linkindex.cli", *map(str, command), "http://www.resume.com/p/0"],
+        env=command_env(base),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_for_pages(site, 20, first)
+        # Nobody else may run this crawl meanwhile: its queue is this process's.
+        with pytest.raises(JobError, match="crawl c1 is running in another process"):
+            CrawlJob(data, "c1").lock()
+        os.killpg(first.pid, signal.SIGINT)  # as a terminal's Ctrl-C does
+        out, err = first.communicate(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 130, err[-4000:]
+    assert err.strip().splitlines()[-1] == (
+        "interrupted: run `linkindex crawl --data "
+        f"{data} --crawl-id c1` to continue where it stopped, with --restart to start over"
+    )
+    fetched_first = len(read_records(data, "pages"))
+    assert 20 <= fetched_first < 100
+
+    # The seed may be left out: the crawl knows its own.
+    second = linkindex(*command, proxy=base, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr[-4000:]
+    assert second.stderr.splitlines()[0] == f"resuming crawl c1: {fetched_first:,} pages already fetched"
+    fetched = site.fetched()
+    assert set(fetched.values()) == {1}, "a page was fetched twice across the two runs"
+    assert len(fetched) == 100  # one budget across both runs
+    assert {p["url"] for p in read_records(data, "pages")} == set(fetched)  # the first run's records stay
+
+    # Finished: nothing to continue. --restart crawls it again.
+    again = linkindex(*command, proxy=base, cwd=tmp_path)
+    assert again.returncode == 0 and "crawl c1 is finished (100 pages fetched)" in again.stderr
+    assert sum(site.fetched().values()) == 100
+    restarted = linkindex(*command, "--restart", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", proxy=base, cwd=tmp_path)
+    assert restarted.returncode == 0 and "starting crawl c1 over" in restarted.stderr
+    assert sum(site.fetched().values()) == 200
+
+
 # -- limits --------------------------------------------------------------------
 
 
@@ -702,7 +829,7 @@ def test_loopback_destinations_are_refused_unless_allowed(tmp_path, site_server)
     )
     base = site_server(site)
     port = base.rsplit(":", 1)[1]
-    refused = crawl(tmp_path / "refused", base + "/", f"http://localhost:{port}/", f"http://[::1]:{port}/")
+    refused = crawl(tmp_path / "refused", base + "/", f"http://localhost:{port}/", f"http://[::1]:{port}/", expect=1)
     assert site.hits == []
     assert refused.stats["offsite/refused_private"] == 3
     assert refused.stats.get("pages/seen", 0) == 0
@@ -717,6 +844,7 @@ def test_loopback_destinations_are_refused_unless_allowed(tmp_path, site_server)
         "--allow-private-networks",
         proxy=base,
         no_proxy="127.0.0.1",
+        expect=1,  # the closed port
     )
     assert sorted((h.host, h.path, h.proxied) for h in site.hits) == [
         ("127.0.0.1", "/", False),
@@ -742,6 +870,13 @@ def test_behind_a_proxy_names_pass_and_private_ip_literals_are_refused(tmp_path,
     result = crawl(tmp_path, f"{WWW}/", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", proxy=base)
     assert site.fetched() == Counter({f"{WWW}/": 1})
     assert result.stats["offsite/refused_private"] == 2
+    # The crawl goes on with the seed it could fetch; the others are said again at its end.
+    assert result.stderr.splitlines()[-3:] == [
+        "warning: 2 seed(s) could not be fetched:",
+        "  http://10.0.0.1/: 10.0.0.1 is on a private network (allow with --allow-private-networks)",
+        "  http://169.254.169.254/latest/meta-data/: 169.254.169.254 is on a private network (allow with "
+        "--allow-private-networks)",
+    ]
 
 
 # -- a killed crawl -----------------------------------------------------------
@@ -799,9 +934,10 @@ def test_a_killed_crawl_leaves_only_complete_files(tmp_path, site_server):
         links = pq.read_table(pages_part.parent.parent.parent / "links" / pages_part.parent.name / pages_part.name)
         assert sum(p["links_out"] for p in pages) == links.num_rows == 2 * len(pages)
         assert {p["url"] for p in pages} <= fetched
-    # Leftovers are hidden or marked unfinished, never under a final name.
+    # Leftovers are hidden or marked unfinished, never under a final name
+    # (jobs/ holds the crawl's queue for the next run, not records).
     for path in data.rglob("*"):
-        if path.is_file() and not path.name.endswith((".parquet", ".warc.gz")):
+        if path.is_file() and not path.name.endswith((".parquet", ".warc.gz")) and "jobs" not in path.parts:
             assert path.name.startswith(".") or path.name.endswith(".open"), path
     # WARC files closed by rotation are complete.
     closed = sorted((data / "warc").glob("*.warc.gz"))

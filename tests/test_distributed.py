@@ -104,8 +104,9 @@ def test_three_workers_fetch_each_page_once_and_match_a_single_crawl(redis_serve
     assert links_of(data) == links_of(single)
 
     status = json.loads(run(linkindex("status", "--redis", redis_server.url, "--json"), env).stdout)
-    assert status["frontier"] == 0 and status["in_flight"] == 0 and status["live_workers"] == []
-    assert status["pages"] == len(expected_urls(pages))
+    assert status["frontier"] == 0 and status["in_flight"] == 0 and status["live_workers"] == {}
+    assert status["pages_fetched"] == len(expected_urls(pages)) and status["fetch_errors"] == 0
+    assert sum(status["budget_used"].values()) == len(expected_urls(pages))
     assert status["scope"] == ["alpha.test", "beta.test"]
 
 
@@ -197,9 +198,61 @@ def test_distributed_extract_equals_local_extract(redis_server, tmp_path):
 def test_a_worker_started_before_the_seed_waits_for_it(redis_server, site, tmp_path):
     web, proxy, pages = site
     env = command_env(proxy)
-    worker = start_worker(redis_server.url, tmp_path / "d", env)
-    time.sleep(2)
+    log = tmp_path / "worker.log"
+    with open(log, "w") as output:
+        worker = start_worker(redis_server.url, tmp_path / "d", env, log=output)
+    deadline = time.monotonic() + 30
+    while "waiting for crawl" not in log.read_text():
+        assert worker.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+    # It says which crawl it waits for, how to seed it, and what Redis holds.
+    assert log.read_text().startswith(
+        f"waiting for crawl default to be seeded: `linkindex seed --redis {redis_server.url} SEED_URL...` "
+        "(Ctrl-C to stop); there is no crawl in this Redis yet"
+    )
     assert worker.poll() is None and web.fetched() == Counter()
     seed(redis_server.url, env)
     assert wait_all([worker]) == [0]
     assert set(web.fetched()) == expected_urls(pages)
+    # Quiet: no log lines, and no dependency's deprecation warnings (scrapy-redis's scheduler raises one).
+    assert "Warning" not in log.read_text() and " INFO: " not in log.read_text()
+
+
+def test_workers_find_their_crawl(redis_server, tmp_path):
+    from crawler.distributed import CrawlKeys
+
+    env = command_env()
+    url = redis_server.url
+    seeded = run(linkindex("seed", "http://www.alpha.test/", "--redis", url, "--crawl-id", "c1"), env)
+    assert seeded.returncode == 0
+    assert f"linkindex worker --redis {url} --data DIR --crawl-id c1" in seeded.stdout  # the next command
+    data = tmp_path / "d"
+    queued = run(linkindex("extract", WARCS[-1], "--redis", url, "--crawl-id", "cc", "--data", data), env)
+    assert queued.returncode == 0
+    assert f"linkindex extract-worker --redis {url} --data {data} --crawl-id cc" in queued.stdout
+
+    # An extract-only crawl shows its files, not a frontier; JSON keys several of a kind by name.
+    status = run(linkindex("status", "--redis", url, "--crawl-id", "cc"), env)
+    assert status.returncode == 0 and "WARC files queued" in status.stdout and "frontier" not in status.stdout
+    crawl = json.loads(run(linkindex("status", "--redis", url, "--crawl-id", "c1", "--json"), env).stdout)
+    assert (crawl["frontier"], crawl["live_workers"], crawl["budget_used"]) == (1, {}, {})
+
+    # Without --crawl-id, a worker joins the one extract (or crawl) running.
+    worker = run(linkindex("extract-worker", "--redis", url, "--data", data, "--idle-exit", "0.5"), env)
+    assert worker.returncode == 0 and "joining crawl cc, the one running in Redis" in worker.stderr
+    assert f"{WARCS[-1]}: 15 pages" in worker.stdout
+
+    # Two crawls running: it does not guess.
+    assert run(linkindex("seed", "http://www.beta.test/", "--redis", url, "--crawl-id", "c2"), env).returncode == 0
+    worker = run(linkindex("worker", "--redis", url, "--data", data), env)
+    assert worker.returncode == 2
+    assert worker.stderr.startswith("error: 2 crawls are running in this Redis; pick one with --crawl-id: c1 (")
+    assert "; c2 (crawl: 1 queued, 0 in flight, 0 worker(s))" in worker.stderr
+
+    # A crawl with nothing left to do: said at once.
+    redis_server.client().delete(CrawlKeys("c1").requests)
+    worker = run(linkindex("worker", "--redis", url, "--data", data, "--crawl-id", "c1", "--idle-exit", "0.5"), env)
+    assert worker.returncode == 0
+    assert worker.stderr.startswith(
+        "crawl c1 has nothing queued and nothing in flight: this worker exits in 0.5 s unless work arrives"
+    )

@@ -83,10 +83,12 @@ def test_report_top_limits_the_rankings(data_dir):
 
 
 def test_report_on_a_subdomain_or_url_covers_the_registered_domain(data_dir):
-    result, text = run(data_dir, "HTTPS://WWW.Example.com:443/pricing?x=1")
-    assert (result["host"], result["domain"]) == ("www.example.com", "example.com")
+    result, text = run(data_dir, "HTTPS://WWW.Example.com:443/pricing?x=1", mode="domain")
+    assert (result["host"], result["domain"], result["mode"]) == ("www.example.com", "example.com", "domain")
     assert result["totals"]["backlinks"] == 9
     assert "www.example.com is a host of example.com" in text
+    result, text = run(data_dir, "www.example.com")  # a bare host: its domain
+    assert result["mode"] == "domain" and result["totals"]["backlinks"] == 9
 
 
 def test_report_on_an_unknown_domain_prints_a_message(data_dir):
@@ -126,12 +128,12 @@ def test_normalize_domain_rejects_what_is_not_a_web_host(typed):
 
 
 def test_report_needs_a_built_index(tmp_path):
-    with pytest.raises(IndexBuildError, match="run `linkindex build"):
+    with pytest.raises(IndexBuildError, match="then `linkindex build"):
         report(tmp_path, "example.com", console=Console(record=True))
 
 
 def test_text_from_pages_cannot_drive_the_terminal():
-    from linkindex.index import display_text
+    from linkindex.display import display_text
 
     hostile = "Click\x1b]52;c;ZXZpbA==\x07 here\x1b[31m!\x9b2J"
     assert display_text(hostile) == "Click]52;c;ZXZpbA== here[31m!2J"

@@ -30,11 +30,14 @@ from scrapy.exceptions import (
     DownloadTimeoutError,
     IgnoreRequest,
 )
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import (
     ConnectError,
     ConnectionRefusedError,
     DNSLookupError,
     TCPTimedOutError,
+)
+from twisted.internet.error import (
     TimeoutError as TwistedTimeoutError,
 )
 
@@ -98,6 +101,8 @@ class LinksSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.seed_urls = []
         self.bad_seeds = []
+        #: Seed URL -> why it could not be fetched (refused, or the download failed).
+        self.seed_failures: dict[str, str] = {}
         for seed in read_seeds(seeds, seeds_file):
             parsed = parse_web_url(seed if "://" in seed else f"http://{seed}")
             if parsed is None:
@@ -191,6 +196,12 @@ class LinksSpider(scrapy.Spider):
             yield self.request(dst_url, depth)
         yield PageItem(records, response, lease_id=response.meta.get("lease_id"))
 
+    def seed_not_fetched(self, url: str, why: str):
+        """A seed that could not be fetched: said at once, kept for the end of the crawl."""
+        self.seed_failures[url] = why
+        self.counter["seeds/not_fetched"] += 1
+        self.logger.warning("seed %s not fetched: %s", url, why)
+
     def finished(self, request):
         """Done with a request that leaves no records (refused, unparseable URL)."""
         if not request.meta.get("keep_lease"):
@@ -200,10 +211,14 @@ class LinksSpider(scrapy.Spider):
         """A URL that could not be fetched still gets a pages row, with why."""
         request = failure.request
         if failure.check(IgnoreRequest):
+            if request.meta.get("depth", 0) == 0 and not request.meta.get("keep_lease"):
+                self.seed_not_fetched(request.url, _refusal(failure))
             self.finished(request)
             return None
         reason = _failure_reason(failure)
         self.counter[f"pages/failed/{reason}"] += 1
+        if request.meta.get("depth", 0) == 0:
+            self.seed_not_fetched(request.url, _FAILURES[reason].format(error=failure.getErrorMessage()))
         parsed = parse_web_url(request.url)
         if parsed is None:
             self.finished(request)
@@ -220,6 +235,27 @@ class LinksSpider(scrapy.Spider):
             PageRecords(page, [], (url, host, host_domain(host), surt_host(host))),
             lease_id=request.meta.get("lease_id"),
         )
+
+
+#: What each pages.error of a failed download means, for a person.
+_FAILURES = {
+    "too_large": "larger than the download size limit",
+    "dns": "DNS lookup failed ({error})",
+    "timeout": "timed out ({error})",
+    "connection": "connection refused or lost ({error})",
+    "download_error": "broken response ({error})",
+}
+
+
+def _refusal(failure) -> str:
+    """Why a request was refused before it left (robots.txt, private network, page budget)."""
+    message = failure.getErrorMessage()
+    host = urlparse_cached(failure.request).hostname or ""
+    if "robots.txt" in message:
+        return f"robots.txt of {host} forbids it"
+    if "private network" in message:
+        return f"{host} is on a private network (allow with --allow-private-networks)"
+    return message or "refused"
 
 
 def _failure_reason(failure) -> str:

@@ -14,6 +14,7 @@ COMMANDS = {
     "build": "linkindex.commands.build",
     "report": "linkindex.commands.report",
     "query": "linkindex.commands.query",
+    "export": "linkindex.commands.export",
     "seed": "linkindex.commands.seed",
     "worker": "linkindex.commands.worker",
     "extract-worker": "linkindex.commands.extract_worker",

@@ -3,7 +3,7 @@
 import os
 
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from linkindex.commands.common import (
     EXIT_OK,
@@ -11,18 +11,31 @@ from linkindex.commands.common import (
     add_data,
     add_engine,
     check_engine_options,
+    command_line,
     error,
     errors,
+    examples,
+    facts_table,
+    interrupted,
+    positive_int,
     spark_session_for,
 )
 
 HELP = "build the link index from the Parquet records (DuckDB, or Spark)"
-DESCRIPTION = (
-    "Build DIR/index.duckdb: per-crawl facts (computed only for crawls whose record files changed "
-    "since the last build), then every table from the facts. The previous index stays readable "
-    "until the new one replaces it. With --engine spark, the same models run on Spark over DIR "
-    "(a directory or any URI Spark reads, such as s3a://bucket/prefix) and every table is written "
-    "as a Parquet dataset under --output DEST (DEST/<table>/, the layout of linkindex export)."
+DESCRIPTION = """\
+Build DIR/index.duckdb from the link and page records in --data: per-crawl
+facts (computed only for crawls whose record files changed since the last
+build), then every table of queries/ from the facts (see docs/tables.md).
+The previous index stays readable until the new one replaces it.
+
+With --engine spark, the same models run on Spark over --data (a directory
+or any URI Spark reads, such as s3a://bucket/prefix), and every table is
+written as a Parquet dataset under --output DEST (DEST/<table>/, the layout
+of `linkindex export`; see docs/spark.md)."""
+EXAMPLES = examples(
+    "linkindex build --data idx",
+    "linkindex report example.com --data idx",
+    "linkindex build --engine spark --data s3a://bucket/idx --output s3a://bucket/idx-tables",
 )
 
 
@@ -35,7 +48,9 @@ def add_arguments(parser):
         help="memory DuckDB may use, e.g. 4GB (default: DuckDB's, 80%% of RAM); beyond it, work spills to disk "
         "under DIR/.build-tmp",
     )
-    parser.add_argument("--threads", type=int, help="threads DuckDB may use (default: one per core)")
+    parser.add_argument(
+        "--threads", type=positive_int, metavar="N", help="threads DuckDB may use (default: one per core)"
+    )
     add_engine(parser, "DIR/index.duckdb on this machine", "Parquet datasets under --output, on any Spark cluster")
     parser.add_argument(
         "--output", metavar="DEST", help="with --engine spark: where the tables go (a directory or a URI)"
@@ -72,16 +87,24 @@ def run(args, console: Console) -> int:
     except IndexBuildError as exc:
         error(f"{exc}")
         return EXIT_USAGE
-    console.print(f"[bold]index → {os.path.join(args.data, 'index.duckdb')}[/] in {result.seconds:.1f} s")
+    except KeyboardInterrupt:
+        again = command_line("linkindex", "build", "--data", args.data)
+        return interrupted(f"the index was not changed; run `{again}` again")
+    console.print(
+        Text(f"index → {os.path.join(args.data, 'index.duckdb')} in {result.seconds:.1f} s", style="bold"),
+        soft_wrap=True,
+    )
     if result.rebuilt:
-        console.print(f"facts computed for crawl(s): {', '.join(result.rebuilt)}")
+        console.print(f"facts computed for crawl(s): {', '.join(result.rebuilt)}", highlight=False, soft_wrap=True)
     if result.reused:
-        console.print(f"facts up to date for crawl(s): {', '.join(result.reused)}")
+        console.print(f"facts up to date for crawl(s): {', '.join(result.reused)}", highlight=False, soft_wrap=True)
     if result.removed:
-        console.print(f"facts removed for crawl(s) with no records left: {', '.join(result.removed)}")
-    table = Table()
-    table.add_column("table")
-    table.add_column("rows", justify="right")
+        console.print(
+            f"facts removed for crawl(s) with no records left: {', '.join(result.removed)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    table = facts_table(("table", "rows"))
     for name, rows in result.items():
         table.add_row(name, f"{rows:,}")
     console.print(table)
@@ -89,12 +112,15 @@ def run(args, console: Console) -> int:
     console.print(
         f"sizes: records {_size(result.records_bytes)}, facts {_size(result.facts_bytes)} "
         f"({result.facts_bytes / records:.2f}× the records), index {_size(result.index_bytes)} "
-        f"({result.index_bytes / records:.2f}× the records)"
+        f"({result.index_bytes / records:.2f}× the records)",
+        highlight=False,
+        soft_wrap=True,
     )
     return EXIT_OK
 
 
 def run_on_spark(args, console: Console) -> int:
+    """The build on Spark. The session ends with this process (one made by a caller is left running)."""
     if not args.output:
         error("--engine spark writes Parquet datasets: give --output DEST (a directory or a URI)")
         return EXIT_USAGE
@@ -109,10 +135,13 @@ def run_on_spark(args, console: Console) -> int:
     except IndexBuildError as exc:
         error(f"{exc}")
         return EXIT_USAGE
-    console.print(f"[bold]tables → {result.output}[/] in {result.seconds:.1f} s (Spark, crawls {', '.join(result.crawls)})")
-    table = Table()
-    table.add_column("table")
-    table.add_column("rows", justify="right")
+    except KeyboardInterrupt:
+        return interrupted("the tables under --output were not changed; run the build again")
+    console.print(
+        Text(f"tables → {result.output} in {result.seconds:.1f} s on Spark", style="bold"), soft_wrap=True
+    )
+    console.print(f"crawls: {', '.join(result.crawls)}", highlight=False, soft_wrap=True)
+    table = facts_table(("table", "rows"))
     for name, rows in result.items():
         table.add_row(name, f"{rows:,}")
     console.print(table)

@@ -2,15 +2,43 @@
 
 from rich.console import Console
 
-from linkindex.commands.common import EXIT_OK, EXIT_USAGE, add_data, error
+from linkindex.commands.common import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, add_data, error, errors, examples, positive_int
 
-HELP = "print the backlink profile of a domain"
+HELP = "print the backlink profile of a domain, a host, a URL prefix or one URL"
+DESCRIPTION = """\
+The backlink profile of a target, from the index built by `linkindex build`:
+backlinks, referring domains and pages, dofollow share and the dates seen;
+the top referring domains, anchors and most-linked pages; and the backlinks
+by rel (dofollow, nofollow, ugc, sponsored), by placement on the linking page
+(main, nav, footer, comment, ...) and by kind (anchor, image, redirect,
+canonical, ...). A target the index holds no backlink to exits with 1.
+
+A target is, by --mode:
+  exact       one URL: https://example.com/pricing
+  prefix      every URL that starts so, a section of a site: https://example.com/blog/
+  subdomains  a host and its subdomains: blog.example.com
+  domain      the registered domain, every host of it: example.com
+A URL means exact and a bare host means domain unless --mode says otherwise;
+typed without http:// or https://, an exact URL or prefix matches both."""
+EXAMPLES = examples(
+    "linkindex report example.com --data idx --top 25",
+    "linkindex report https://example.com/blog/ --mode prefix --data idx",
+)
 
 
 def add_arguments(parser):
-    parser.add_argument("domain")
+    from linkindex.targets import MODES
+
+    parser.add_argument(
+        "domain", metavar="TARGET", help="a domain, a host, a URL prefix or a URL (see --mode)"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        help="what TARGET covers (default: exact for a URL, domain for a bare host)",
+    )
     add_data(parser)
-    parser.add_argument("--top", type=int, default=10, help="rows per ranking (default: %(default)s)")
+    parser.add_argument("--top", type=positive_int, default=10, metavar="N", help="rows per ranking")
 
 
 def run(args, console: Console) -> int:
@@ -18,8 +46,8 @@ def run(args, console: Console) -> int:
     from linkindex.report import report
 
     try:
-        report(args.data, args.domain, top=args.top, console=console)
+        result = report(args.data, args.domain, top=args.top, console=console, errors=errors, mode=args.mode)
     except IndexBuildError as exc:
         error(f"{exc}")
         return EXIT_USAGE
-    return EXIT_OK
+    return EXIT_OK if result["totals"]["backlinks"] else EXIT_PARTIAL
