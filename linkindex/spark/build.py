@@ -37,70 +37,62 @@ Python function applied to the distinct hosts.
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-import json
 from pathlib import Path
 import secrets
+import shutil
 import time
 
 import pyarrow as pa
 
-from linkindex import __version__
 from linkindex.build import FACTS, STAGING, TABLES, URL_HOST_MACRO, check_record_file, scan_records
+from linkindex.dataset import SCHEMA_FILE, swap_in
+from linkindex.dataset import STAGING as STAGING_DIR
 from linkindex.db import IndexBuildError
+from linkindex.export import CRAWL_COLUMN, TableExportError, column_type, json_text, table_from_model
 from linkindex.models import Model, model
-from linkindex.schema import LINKS_SCHEMA, PAGES_SCHEMA, SCHEMA_VERSION
+from linkindex.schema import LINKS_SCHEMA, PAGES_SCHEMA
 from linkindex.spark.session import configure
 from linkindex.spark.sql import TranslationError, to_spark
 
-#: Where a run writes before it moves the tables into place (the export's name for it).
-STAGING_DIR = "_linkindex_tmp"
-SCHEMA_FILE = "_schema.json"
-#: The column that partitions a table whose key holds it.
-CRAWL_COLUMN = "crawl_id"
 #: The macros the models call (DuckDB ``create macro`` statements), expanded for Spark.
 MACROS = (URL_HOST_MACRO,)
 
-#: Header types (DuckDB's names, as queries/ headers write them) -> Spark SQL types.
-SPARK_TYPES = {
-    "varchar": "string",
-    "boolean": "boolean",
-    "smallint": "smallint",
-    "integer": "int",
-    "bigint": "bigint",
-    "double": "double",
-    "float": "float",
-    "timestamptz": "timestamp",
-    "timestamp": "timestamp_ntz",
-    "date": "date",
-    "blob": "binary",
-}
-_ARROW_TYPES = {
-    pa.string(): "string",
-    pa.bool_(): "boolean",
-    pa.int16(): "smallint",
-    pa.int32(): "int",
-    pa.int64(): "bigint",
-    pa.float64(): "double",
-}
+
+def arrow_to_spark(arrow_type: pa.DataType) -> str:
+    """The Spark SQL type that Parquet stores as ``arrow_type``."""
+    if pa.types.is_list(arrow_type):
+        return f"array<{arrow_to_spark(arrow_type.value_type)}>"
+    if pa.types.is_timestamp(arrow_type):
+        return "timestamp" if arrow_type.tz else "timestamp_ntz"
+    if pa.types.is_decimal(arrow_type):
+        return f"decimal({arrow_type.precision},{arrow_type.scale})"
+    names = {
+        pa.string(): "string",
+        pa.bool_(): "boolean",
+        pa.int16(): "smallint",
+        pa.int32(): "int",
+        pa.int64(): "bigint",
+        pa.float32(): "float",
+        pa.float64(): "double",
+        pa.date32(): "date",
+        pa.binary(): "binary",
+    }
+    if arrow_type not in names:
+        raise IndexBuildError(f"no Spark type for {arrow_type}")
+    return names[arrow_type]
 
 
 def spark_type(header_type: str) -> str:
-    """The Spark SQL type of a header type (``varchar``, ``bigint``, ``timestamptz``, ``varchar[]``)."""
-    name = header_type.strip().lower()
-    if name.endswith("[]"):
-        return f"array<{spark_type(name[:-2])}>"
-    if name not in SPARK_TYPES:
-        raise IndexBuildError(f"column type {header_type!r} has no Spark type: use one of {', '.join(SPARK_TYPES)}")
-    return SPARK_TYPES[name]
+    """The Spark SQL type of a header type: the one whose Parquet type ``linkindex export`` writes for it."""
+    try:
+        return arrow_to_spark(column_type(header_type).arrow)
+    except TableExportError as exc:
+        raise IndexBuildError(str(exc)) from exc
 
 
 def record_schema_ddl(schema: pa.Schema) -> str:
     """A record schema (``linkindex.schema``) as a Spark DDL string."""
-    columns = []
-    for f in schema:
-        kind = "timestamp" if pa.types.is_timestamp(f.type) else _ARROW_TYPES[f.type]
-        columns.append(f"`{f.name}` {kind}")
-    return ", ".join(columns)
+    return ", ".join(f"`{f.name}` {arrow_to_spark(f.type)}" for f in schema)
 
 
 class SparkBuildResult(dict):
@@ -168,7 +160,14 @@ def _write_text(spark, uri: str, text: str) -> None:
 
 
 def _swap_in(spark, new: str, final: str) -> None:
-    """Put directory ``new`` at ``final``, the previous one (if any) removed after."""
+    """Put directory ``new`` at ``final``, the previous one (if any) removed after: on a local disk in
+    one atomic exchange (as ``linkindex export`` does), elsewhere with Hadoop's renames."""
+    if new.startswith("file://") and final.startswith("file://"):
+        new_path, final_path = new.removeprefix("file://"), final.removeprefix("file://")
+        Path(final_path).parent.mkdir(parents=True, exist_ok=True)
+        if swap_in(new_path, final_path):
+            shutil.rmtree(new_path, ignore_errors=True)  # the previous table, swapped out
+        return
     aside = f"{new}.replaced"
     had_one = _exists(spark, final)
     if had_one:
@@ -260,45 +259,31 @@ def _typed(frame, described: Model):
 
 def _materialize(run: _Run, described: Model, directory: str, order: bool) -> int:
     """Write the model's rows as a dataset under ``directory``, read it back as the view of its name;
-    return its row count."""
+    return its row count (observed while writing: no second pass)."""
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
     frame = _typed(model_frame(run.spark, described), described)
     partition = CRAWL_COLUMN if CRAWL_COLUMN in described.key else None
     if order:
         # Each file sorted by the key (a global sort would cost a sampling job per table).
         frame = frame.sortWithinPartitions(*described.key)
-    writer = frame.write.mode("overwrite")
+    written = Observation(described.name)
+    writer = frame.observe(written, F.count(F.lit(1)).alias("rows")).write.mode("overwrite")
     if partition:
         writer = writer.partitionBy(partition)
     writer.parquet(directory)
     stored = run.spark.read.schema(frame.schema).parquet(directory).select(*described.column_names)
     stored.createOrReplaceTempView(described.name)
-    return stored.count()
+    return written.get["rows"]
 
 
 def describe(described: Model) -> dict:
-    """What ``DEST/<table>/_schema.json`` says of a table (the export layout's description)."""
-    partition = CRAWL_COLUMN if CRAWL_COLUMN in described.key else None
+    """What ``DEST/<table>/_schema.json`` says of a table: as ``linkindex export`` writes it."""
     return {
-        "table": described.name,
-        "source": f"index table (queries/{described.name}.sql)",
-        "title": described.title,
-        "grain": described.grain,
-        "key": list(described.key),
-        "partitioning": {"style": "hive", "columns": [partition]} if partition else None,
-        "schema_version": SCHEMA_VERSION,
-        "linkindex_version": __version__,
+        **table_from_model(described).describe(),
         "built_with": "spark",
         "built_at": datetime.now(timezone.utc).isoformat(),
-        "files": {"format": "parquet", "compression": "zstd", "timestamps": "microseconds, UTC"},
-        "columns": [
-            {
-                "name": column.name,
-                "type": column.type,
-                "description": column.description,
-                **({"partition": True} if column.name == partition else {}),
-            }
-            for column in described.columns
-        ],
     }
 
 
@@ -344,7 +329,7 @@ def build(spark, data: str | Path, output: str | Path, *, log=None) -> SparkBuil
             described = model(name)
             directory = f"{stage}/tables/{name}"
             result[name] = _materialize(run, described, directory, order=True)
-            _write_text(spark, f"{directory}/{SCHEMA_FILE}", json.dumps(describe(described), indent=2) + "\n")
+            _write_text(spark, f"{directory}/{SCHEMA_FILE}", json_text(describe(described)))
         say(f"moving the tables into {output_uri}")
         for name in TABLES:
             _swap_in(spark, f"{stage}/tables/{name}", f"{output_uri}/{name}")
@@ -354,6 +339,9 @@ def build(spark, data: str | Path, output: str | Path, *, log=None) -> SparkBuil
     finally:
         try:
             _delete(spark, stage)
+            fs, staging = _hadoop(spark, f"{output_uri}/{STAGING_DIR}")
+            if fs.exists(staging) and not fs.listStatus(staging):
+                fs.delete(staging, False)
         except Exception:  # noqa: BLE001 - a failed clean-up never hides the build's own error
             pass
     result.seconds = time.monotonic() - started
