@@ -146,6 +146,17 @@ def test_the_datasets_have_the_types_of_the_duckdb_tables(two_crawls, spark_outp
             assert [str(t) for t in relation.types] == [str(t) for t in expected], name
 
 
+def test_query_and_report_read_the_spark_output_as_an_index(two_crawls, spark_output, capsys):
+    sql = "select target_domain, backlinks, referring_domains from domain_summary order by target_domain"
+    assert main(["query", sql, "--data", str(spark_output), "--format", "csv"]) == 0
+    from_datasets = capsys.readouterr().out
+    assert main(["query", sql, "--data", str(two_crawls), "--format", "csv"]) == 0
+    assert from_datasets == capsys.readouterr().out
+    assert "example.com," in from_datasets
+    assert main(["report", "example.com", "--data", str(spark_output)]) == 0
+    assert "blog.net" in capsys.readouterr().out
+
+
 def test_the_spark_build_says_what_to_run_when_there_are_no_records(spark, tmp_path):
     from linkindex.spark.build import build as build_on_spark
 
@@ -218,3 +229,53 @@ def test_extract_on_spark_equals_local_extract_record_for_record(spark, tmp_path
     for table in ("links", "pages"):
         assert records(tmp_path / "spark", table) == records(tmp_path / "local", table), table
     assert parts(tmp_path / "spark") == parts(tmp_path / "local")
+
+
+# -- authority ------------------------------------------------------------------
+
+
+def reference_pagerank(nodes: list[str], edges: set[tuple[str, str]], damping=0.85, tolerance=1e-10) -> dict:
+    """The documented PageRank, written out plainly: equal shares, uniform teleport and dangling rank."""
+    n = len(nodes)
+    targets = {node: sorted({v for u, v in edges if u == node and v != node}) for node in nodes}
+    rank = dict.fromkeys(nodes, 1.0 / n)
+    while True:
+        dangling = sum(rank[node] for node in nodes if not targets[node])
+        following = dict.fromkeys(nodes, (damping * dangling + 1.0 - damping) / n)
+        for node in nodes:
+            for target in targets[node]:
+                following[target] += damping * rank[node] / len(targets[node])
+        change = sum(abs(following[node] - rank[node]) for node in nodes)
+        rank = following
+        if change < tolerance:
+            break
+    total = sum(rank.values())
+    return {node: value / total for node, value in rank.items()}
+
+
+def test_pagerank_on_spark_equals_the_documented_algorithm(spark):
+    import random
+
+    from linkindex.spark.authority import rank
+
+    chance = random.Random(7)
+    names = [f"site{i}.example" for i in range(30)]
+    rows = []
+    for _ in range(90):
+        src, dst = chance.choice(names[:24]), chance.choice(names)  # the last six link nowhere: dangling
+        rows.append((src, dst, chance.random() < 0.8, src[:5], dst[:5]))
+    rows += [rows[0], (names[3], names[3], True, "x", "x"), ("lonely.example", names[1], False, "y", "y")]
+    links = spark.createDataFrame(rows, "src string, dst string, followed boolean, src_label string, dst_label string")
+    ranked, steps = rank(links, labelled=True)
+    result = {row["node"]: row.asDict() for row in ranked.collect()}
+
+    nodes = sorted({r[0] for r in rows} | {r[1] for r in rows})
+    edges = {(r[0], r[1]) for r in rows if r[2] and r[0] != r[1]}
+    expected = reference_pagerank(nodes, edges)
+    assert result.keys() == set(nodes) and 100 < steps < 200
+    for node in nodes:
+        assert result[node]["pagerank"] == pytest.approx(expected[node], abs=1e-9), node
+        assert result[node]["outbound"] == len({v for u, v in edges if u == node})
+        assert result[node]["inbound"] == len({u for u, v in edges if v == node})
+    assert result["lonely.example"]["label"] == "y" and result["lonely.example"]["inbound"] == 0
+    assert sum(row["pagerank"] for row in result.values()) == pytest.approx(1.0, abs=1e-12)
