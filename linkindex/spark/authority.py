@@ -16,7 +16,8 @@ authority), step for step:
 Each step is one Spark job over the edges (a join and a sum per target
 node), its result cut from the lineage (``localCheckpoint``) so the plan does
 not grow with the steps; the step's L1 change and the rank held by dangling
-nodes come back to the driver, which decides whether to stop. The node
+nodes are observed in the same job and come back to the driver, which
+decides whether to stop. The node
 values are numbered once (``monotonically_increasing_id``), so the
 iteration joins integers, not URLs.
 """
@@ -32,6 +33,11 @@ class AuthorityError(Exception):
     """The graph cannot be ranked (the message says why)."""
 
 
+#: Session settings while ranking: plans fixed once (a step's plan is the same every time, adaptive
+#: re-planning only costs), and no broadcast joins (a graph worth Spark does not fit one executor).
+ITERATION_SETTINGS = {"spark.sql.adaptive.enabled": "false", "spark.sql.autoBroadcastJoinThreshold": "-1"}
+
+
 def rank(links, labelled: bool = False, damping: float = DAMPING, tolerance: float = TOLERANCE,
          max_iterations: int = MAX_ITERATIONS, log=None):
     """The PageRank of the graph of ``links`` (a DataFrame of ``src``, ``dst``, ``followed``, and with
@@ -42,9 +48,24 @@ def rank(links, labelled: bool = False, damping: float = DAMPING, tolerance: flo
     distinct other nodes with an edge to the node, and that it has an edge to),
     and the number of steps taken.
     """
+    spark = links.sparkSession
+    before = {key: spark.conf.get(key, None) for key in ITERATION_SETTINGS}
+    for key, value in ITERATION_SETTINGS.items():
+        spark.conf.set(key, value)
+    try:
+        return _rank(spark, links, labelled, damping, tolerance, max_iterations, log)
+    finally:
+        for key, value in before.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
+
+
+def _rank(spark, links, labelled, damping, tolerance, max_iterations, log):
+    from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
-    spark = links.sparkSession
     if labelled:
         ends = links.select(F.col("src").alias("node"), F.col("src_label").alias("label")).unionByName(
             links.select(F.col("dst").alias("node"), F.col("dst_label").alias("label"))
@@ -95,7 +116,10 @@ def rank(links, labelled: bool = False, damping: float = DAMPING, tolerance: flo
             .groupBy("dst_id")
             .agg(F.sum(F.col("rank") * F.col("share")).alias("flow"))
         )
-        following = (
+        # The step's L1 change and the rank now held by dangling nodes, observed as the step is
+        # computed: one Spark job per step.
+        observed = Observation(f"pagerank-step-{steps}")
+        state = (
             state.join(flow, state["id"] == flow["dst_id"], "left")
             .select(
                 "id",
@@ -103,14 +127,15 @@ def rank(links, labelled: bool = False, damping: float = DAMPING, tolerance: flo
                 F.col("rank").alias("previous"),
                 (F.coalesce(F.col("flow"), F.lit(0.0)) * damping + spread).alias("rank"),
             )
+            .observe(
+                observed,
+                F.sum(F.abs(F.col("rank") - F.col("previous"))).alias("change"),
+                F.sum(F.when(F.col("dangling"), F.col("rank")).otherwise(0.0)).alias("dangling"),
+            )
+            .select("id", "dangling", "rank")
             .localCheckpoint()
         )
-        totals = following.agg(
-            F.sum(F.abs(F.col("rank") - F.col("previous"))).alias("change"),
-            F.sum(F.when(F.col("dangling"), F.col("rank")).otherwise(0.0)).alias("dangling"),
-        ).first()
-        change, dangling_rank = totals["change"], totals["dangling"]
-        state = following.select("id", "dangling", "rank")
+        change, dangling_rank = observed.get["change"], observed.get["dangling"]
         if log is not None and steps % 10 == 0:
             log(f"  PageRank step {steps}: L1 change {change:.3g}")
         if change < tolerance:

@@ -264,7 +264,8 @@ def _materialize(run: _Run, described: Model, directory: str, order: bool) -> in
     from pyspark.sql import functions as F
 
     frame = _typed(model_frame(run.spark, described), described)
-    partition = CRAWL_COLUMN if CRAWL_COLUMN in described.key else None
+    # Partitioned as linkindex export partitions it (by crawl when that helps).
+    partition = table_from_model(described).partition
     if order:
         # Each file sorted by the key (a global sort would cost a sampling job per table).
         frame = frame.sortWithinPartitions(*described.key)
