@@ -11,6 +11,7 @@ Run from a checkout of the repository (they use the test tooling under
     python -m bench build           # the index build vs a bare DuckDB pass, and an incremental build
     python -m bench spark           # extract and build on Spark local[1], local[2] vs the local engines
     python -m bench export          # linkindex export into PostgreSQL vs psql \\copy of a CSV
+    python -m bench serve           # page latency of linkindex serve on a 10M-link index
 
 Each benchmark is one module with ``HELP``, optionally ``DESCRIPTION``,
 ``add_arguments(parser)`` and ``run(args, console) -> exit code``; listing it
@@ -28,4 +29,5 @@ BENCHMARKS = {
     "build": "bench.build",
     "export": "bench.export",
     "spark": "bench.spark",
+    "serve": "bench.serve",
 }

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import csv
 from datetime import datetime
 from decimal import Decimal
+import io
 import json
 import math
 import os
@@ -206,13 +207,25 @@ def _numeric(field) -> bool:
     return pa.types.is_integer(field.type) or pa.types.is_floating(field.type) or pa.types.is_decimal(field.type)
 
 
-def write_csv(reader: pa.RecordBatchReader, out) -> int:
-    writer = csv.writer(out, lineterminator="\n")
+def csv_chunks(reader: pa.RecordBatchReader):
+    """The CSV text of ``reader`` as (text, rows in it): the header line, then each batch's rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(reader.schema.names)
+    yield buffer.getvalue(), 0
+    for batch in reader:
+        buffer.seek(0)
+        buffer.truncate()
+        for row in _rows([batch]):
+            writer.writerow([_text(v) for v in row])
+        yield buffer.getvalue(), batch.num_rows
+
+
+def write_csv(reader: pa.RecordBatchReader, out) -> int:
     count = 0
-    for row in _rows(reader):
-        writer.writerow([_text(v) for v in row])
-        count += 1
+    for text, rows in csv_chunks(reader):
+        out.write(text)
+        count += rows
     return count
 
 

@@ -74,3 +74,13 @@ def test_bench_refuses_bad_worker_counts():
         timeout=60,
     )
     assert done.returncode == 2 and "--workers takes numbers" in done.stdout
+
+
+def test_bench_serve(tmp_path):
+    out = bench("serve", "--links", 20_000, "--dir", tmp_path, "--requests", 1)
+    for header in ("page", "median", "queries alone", "ratio"):
+        assert header in out
+    for page in ("overview", "backlinks, 3 filters", "referring domains", "anchors", "broken", "backlinks CSV"):
+        assert page in out
+    assert "(largest)" in out and "(median)" in out
+    assert "{" not in out  # every request answered 200 (other statuses are printed as a set)

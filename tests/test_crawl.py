@@ -802,7 +802,11 @@ def test_crawl_delay_and_setting_overrides(tmp_path, site_server):
     pages = [h for h in site.hits_of("www.slow.com") if h.path != "/robots.txt"]
     assert sorted(h.path for h in pages) == ["/", "/1", "/2", "/big", "/kept"]
     gaps = [b.at - a.at for a, b in zip(pages, pages[1:])]
-    assert min(gaps) >= 0.45, gaps
+    # Scrapy spaces requests by when it hands them to the network; on a loaded
+    # machine one can leave late and the next on time, so the server sees a
+    # shorter gap than the crawler kept. Well above the 0.1 s of no delay.
+    assert min(gaps) >= 0.35, gaps
+    assert sum(gaps) / len(gaps) >= 0.5, gaps
     assert result.stats["robotstxt/crawl_delay_hosts"] == 1
     # The -s override: a 56 KB page is over the limit.
     big = by_url(result.pages())["http://www.slow.com/big"]

@@ -14,6 +14,7 @@ COMMANDS = {
     "build": "linkindex.commands.build",
     "report": "linkindex.commands.report",
     "query": "linkindex.commands.query",
+    "serve": "linkindex.commands.serve",
     "export": "linkindex.commands.export",
     "seed": "linkindex.commands.seed",
     "worker": "linkindex.commands.worker",

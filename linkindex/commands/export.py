@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from linkindex.commands.common import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, add_data, crawl_id, error
+from linkindex.commands.common import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, add_data, crawl_id, error, examples
 
 HELP = "export the index tables (and the records) to a Parquet dataset or PostgreSQL"
 DESCRIPTION = (
@@ -15,6 +15,10 @@ DESCRIPTION = (
     "to a Hive-partitioned Parquet dataset per table (a directory or an object-store URI such as "
     "s3://bucket/prefix) or into PostgreSQL (postgresql://user@host/db). Safe to re-run: each table, "
     "or each crawl of a partitioned one, is replaced as a whole. See docs/warehouse.md."
+)
+EXAMPLES = examples(
+    "linkindex export --data idx --to warehouse/ --records",
+    "linkindex export --data idx --to postgresql://me@db.example/links --tables inbound_links,referring_domains",
 )
 #: Without a terminal, a line per table at most this often while it exports.
 REPORT_EVERY = 10.0

@@ -1,6 +1,7 @@
 """``linkindex report``: the backlink profile of a domain."""
 
 from rich.console import Console
+from rich.markup import escape
 
 from linkindex.commands.common import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, add_data, error, errors, examples, positive_int
 
@@ -39,15 +40,46 @@ def add_arguments(parser):
     )
     add_data(parser)
     parser.add_argument("--top", type=positive_int, default=10, metavar="N", help="rows per ranking")
+    parser.add_argument(
+        "--html",
+        metavar="FILE",
+        help="write the overview of a registered domain as one self-contained HTML file (charts included; "
+        "reads offline, prints)",
+    )
 
 
 def run(args, console: Console) -> int:
     from linkindex.index import IndexBuildError
     from linkindex.report import report
 
+    if args.html:
+        return _html(args, console)
     try:
         result = report(args.data, args.domain, top=args.top, console=console, errors=errors, mode=args.mode)
     except IndexBuildError as exc:
         error(f"{exc}")
         return EXIT_USAGE
     return EXIT_OK if result["totals"]["backlinks"] else EXIT_PARTIAL
+
+
+def _html(args, console: Console) -> int:
+    from linkindex.index import IndexBuildError
+
+    try:
+        from linkindex.web.htmlreport import write_report
+    except ImportError as exc:
+        error(f"the HTML report needs the web extra ({exc.name} is missing): pip install 'linkindex[web]'")
+        return EXIT_USAGE
+    if args.mode not in (None, "domain"):
+        error(f"the HTML report covers a registered domain: leave out --mode {args.mode}")
+        return EXIT_USAGE
+    try:
+        domain = write_report(args.data, args.domain, args.html, top=args.top)
+    except IndexBuildError as exc:
+        error(f"{exc}")
+        return EXIT_USAGE
+    except OSError as exc:
+        error(f"cannot write {args.html}: {exc.strerror or exc}")
+        return EXIT_USAGE
+    console.print(f"Backlink profile of {escape(domain)} → {escape(args.html)}")
+    return EXIT_OK
