@@ -35,7 +35,6 @@ Where the DuckDB build calls Python, the Spark build does on the executors:
 Python function applied to the distinct hosts.
 """
 
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 import secrets
@@ -103,15 +102,6 @@ class SparkBuildResult(dict):
         self.output = output
         self.crawls: list[str] = []
         self.seconds = 0.0
-
-
-@dataclass
-class _Run:
-    spark: object
-    output: str
-    stage: str
-    log: object
-    written: list[str] = field(default_factory=list)
 
 
 # -- paths and files (Hadoop's filesystem: local, HDFS, s3a://, gs://, ...) ----------
@@ -257,13 +247,13 @@ def _typed(frame, described: Model):
     return frame.select(*(F.col(c.name).cast(spark_type(c.type)).alias(c.name) for c in described.columns))
 
 
-def _materialize(run: _Run, described: Model, directory: str, order: bool) -> int:
+def _materialize(spark, described: Model, directory: str, order: bool) -> int:
     """Write the model's rows as a dataset under ``directory``, read it back as the view of its name;
     return its row count (observed while writing: no second pass)."""
     from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
-    frame = _typed(model_frame(run.spark, described), described)
+    frame = _typed(model_frame(spark, described), described)
     # Partitioned as linkindex export partitions it (by crawl when that helps).
     partition = table_from_model(described).partition
     if order:
@@ -274,7 +264,7 @@ def _materialize(run: _Run, described: Model, directory: str, order: bool) -> in
     if partition:
         writer = writer.partitionBy(partition)
     writer.parquet(directory)
-    stored = run.spark.read.schema(frame.schema).parquet(directory).select(*described.column_names)
+    stored = spark.read.schema(frame.schema).parquet(directory).select(*described.column_names)
     stored.createOrReplaceTempView(described.name)
     return written.get["rows"]
 
@@ -315,13 +305,12 @@ def build(spark, data: str | Path, output: str | Path, *, log=None) -> SparkBuil
     configure(spark)
     result = SparkBuildResult(output_uri)
     stage = f"{output_uri}/{STAGING_DIR}/spark-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-    run = _Run(spark, output_uri, stage, say)
     try:
         _clear_earlier_runs(spark, output_uri)
         register_sources(spark, data_uri)
         for name in FACTS:
             say(f"facts: {name}")
-            result[name] = _materialize(run, model(name, "facts"), f"{stage}/facts/{name}", order=False)
+            result[name] = _materialize(spark, model(name, "facts"), f"{stage}/facts/{name}", order=False)
         result.crawls = sorted(
             row[0] for row in spark.sql(f"select distinct {CRAWL_COLUMN} from fct_pages").collect()
         )
@@ -329,7 +318,7 @@ def build(spark, data: str | Path, output: str | Path, *, log=None) -> SparkBuil
             say(f"table: {name}")
             described = model(name)
             directory = f"{stage}/tables/{name}"
-            result[name] = _materialize(run, described, directory, order=True)
+            result[name] = _materialize(spark, described, directory, order=True)
             _write_text(spark, f"{directory}/{SCHEMA_FILE}", json_text(describe(described)))
         say(f"moving the tables into {output_uri}")
         for name in TABLES:
