@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DATA ?= demo-data
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench fuzz clean
 
 $(BIN)/linkindex: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ bench: $(BIN)/linkindex
 	$(BIN)/python -m bench distributed
 	$(BIN)/python -m bench redis-memory
 	$(BIN)/python -m bench export
+	$(BIN)/python -m bench worst-case
+
+# A long campaign of the mutation fuzzer over damaged WARC files and pages;
+# it prints every finding and, at the end, how many inputs it tried.
+FUZZ_SECONDS ?= 1800
+FUZZ_SEED ?= 0
+fuzz: $(BIN)/linkindex
+	$(BIN)/python -m tests.support.fuzz --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED) --save fuzz-findings
 
 clean:
-	rm -rf $(VENV) $(DEMO_DATA)
+	rm -rf $(VENV) $(DEMO_DATA) fuzz-findings

@@ -12,6 +12,8 @@ Run from a checkout of the repository (they use the test tooling under
     python -m bench spark           # extract and build on Spark local[1], local[2] vs the local engines
     python -m bench export          # linkindex export into PostgreSQL vs psql \\copy of a CSV
     python -m bench serve           # page latency of linkindex serve on a 10M-link index
+    python -m bench worst-case      # the worst page shapes vs an ordinary page
+    python -m bench memory          # peak memory of a multi-GB extract and a 100k-page crawl
 
 Each benchmark is one module with ``HELP``, optionally ``DESCRIPTION``,
 ``add_arguments(parser)`` and ``run(args, console) -> exit code``; listing it
@@ -30,4 +32,6 @@ BENCHMARKS = {
     "export": "bench.export",
     "spark": "bench.spark",
     "serve": "bench.serve",
+    "worst-case": "bench.worst_case",
+    "memory": "bench.memory",
 }

@@ -5,10 +5,20 @@ command line's ``-s NAME=VALUE``) under these names; components document the
 ones they read.
 """
 
-from linkindex import __version__
+from importlib.metadata import PackageNotFoundError, version
+
+
+def _installed_version() -> str:
+    # The installed distribution's version, so the crawler needs nothing of
+    # the command-line package; a checkout that was never installed says so.
+    try:
+        return version("linkindex")
+    except PackageNotFoundError:
+        return "0+unknown"
+
 
 PROJECT_URL = "https://github.com/linkindex/linkindex"
-USER_AGENT = f"linkindex/{__version__} (+{PROJECT_URL})"
+USER_AGENT = f"linkindex/{_installed_version()} (+{PROJECT_URL})"
 
 #: Link hops from a seed to the deepest page fetched (the seed is depth 0).
 DEFAULT_MAX_DEPTH = 10

@@ -473,7 +473,8 @@ class ClusterWorker:
         server = crawler_redis(crawler)
         worker = cls(crawler, server, crawl_keys(settings), settings.get("LINKINDEX_WORKER_ID"), settings)
         # Scrapy looks at an idle scheduler every 5 s; a worker should join
-        # new work sooner than that.
+        # new work sooner than that. A private class attribute, with no public
+        # setting: tests/test_upstream_internals.py fails first if it changes.
         ExecutionEngine._SLOT_HEARTBEAT_INTERVAL = settings.getfloat(
             "LINKINDEX_REDIS_IDLE_POLL_INTERVAL", defaults.REDIS_IDLE_POLL_INTERVAL
         )

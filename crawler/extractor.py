@@ -6,12 +6,12 @@ WARC reader so both produce identical records. Parsing is HTML5-conformant
 charset, ``<meta charset>``, then detection), and hrefs are resolved by the
 WHATWG URL standard (ada-url) in the document's encoding.
 
-The per-link tuples follow ``linkindex.schema.LINK_TUPLE_FIELDS``; the
-page-level columns (crawl id, source URL and host...) are added by the writer.
+Each link is a ``linkindex.schema.LinkRecord``; the page-level columns
+(crawl id, source URL and host...) are added by the writer.
 """
 
-from collections import Counter
 import codecs
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 import re
@@ -20,7 +20,9 @@ from chardetng_py import detect as chardetng_detect
 from selectolax.lexbor import LexborHTMLParser
 from w3lib.encoding import read_bom, to_unicode
 
+from crawler.shape import bound
 from crawler.urls import Resolver, host_domain, parse_web_url, resolve
+from linkindex.schema import LinkRecord
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _TLD = re.compile(r"[a-z0-9-]+")
@@ -69,6 +71,16 @@ ROBOTS_VALUE_DIRECTIVES = frozenset(
 )
 _ROBOTS_AGENT = re.compile(r"[a-z0-9_*.-]+")
 
+#: Links recorded per page at most; the rest of a page with more is not read
+#: (recorded as ``too_many_links``).
+MAX_LINKS = 50_000
+#: <meta> elements read per page at most (robots and refresh); more is a flood
+#: (``too_many_meta``).
+MAX_META = 1_000
+#: Nodes read for one link's anchor text at most: a link wrapping a whole
+#: page region gets the text of its first part.
+ANCHOR_TEXT_NODES = 2_000
+
 MAX_BINARY_SNIFF = 4096
 # WHATWG MIME sniffing: "text/html" patterns, each followed by a space or '>'.
 _HTML_SNIFF = (
@@ -79,11 +91,9 @@ _UNKNOWN_MIME = frozenset({"", "unknown/unknown", "application/unknown", "*/*"})
 
 #: One document scan finds everything the extractor reads, in tree order.
 #: Inside <svg> and <math> a title, base, area or link is not the HTML
-#: element of that name; an SVG <a> is a link (with href or xlink:href).
-_SELECTOR = (
-    "title:not(svg *, math *), base[href]:not(svg *, math *), meta, a[href], "
-    "area[href]:not(svg *, math *), link[href]:not(svg *, math *)"
-)
+#: element of that name (``_Foreign`` tells, faster than a ``:not(svg *)``
+#: in the selector would); an SVG <a> is a link (with href or xlink:href).
+_SELECTOR = "title, base[href], meta, a[href], area[href], link[href]"
 
 
 @dataclass(slots=True)
@@ -97,11 +107,14 @@ class ExtractedPage:
     page_nofollow: bool = False
     #: Robots noindex, from meta robots/googlebot or the X-Robots-Tag header.
     noindex: bool = False
-    links: list[tuple] = field(default_factory=list)
+    links: list[LinkRecord] = field(default_factory=list)
     #: Hrefs that produced no record, by reason: ``unparseable`` (the URL
     #: parser fails) or ``non_web`` (mailto:, javascript:, data:, ftp: ...).
     skipped: Counter = field(default_factory=Counter)
     error: str | None = None
+    #: Why only part of the page was read, or read flattened (``crawler.shape``
+    #: causes, ``too_many_links``, ``too_many_meta``); its links are kept.
+    bounded: str | None = None
 
 
 def is_html(content_type: str | None, body: bytes) -> bool:
@@ -283,12 +296,39 @@ def _detect_encoding(data: bytes, tld: str | None = None) -> str:
             return "utf-8"
         except UnicodeDecodeError:
             pass
-        data = b"\n".join(line for line in data.split(b"\n") if not line.isascii())[:65536]
+        data = _non_ascii_lines(data, 65536)
     else:
         data = b""
     # chardetng panics (it does not raise) on a TLD that is not a lowercase label.
     hint = tld.encode() if tld and _TLD.fullmatch(tld) else None
     return encoding_for_label(chardetng_detect(data, allow_utf8=False, tld=hint)) or "cp1252"
+
+
+_NON_ASCII_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+def _non_ascii_lines(data: bytes, limit: int) -> bytes:
+    """The lines of ``data`` that have a non-ASCII byte, joined by newlines, cut at ``limit`` bytes.
+
+    Found from one non-ASCII byte to the next, so a page of a million lines
+    is not split into a million pieces to find them.
+    """
+    lines = []
+    size = 0
+    pos = 0
+    search = _NON_ASCII_BYTE.search
+    while size <= limit:
+        match = search(data, pos)
+        if match is None:
+            break
+        start = data.rfind(b"\n", 0, match.start()) + 1
+        end = data.find(b"\n", match.end())
+        if end < 0:
+            end = len(data)
+        lines.append(data[start:end])
+        size += end - start + 1
+        pos = end + 1
+    return b"\n".join(lines)[:limit]
 
 
 def sniff_encoding(body: bytes, content_type: str | None, url: str | None = None) -> tuple[str, int]:
@@ -380,46 +420,26 @@ def refresh_url(content: str | None) -> str | None:
     """
     if not content:
         return None
-    s = content
-    n = len(s)
-    i = 0
-    while i < n and s[i] in _ASCII_WS:
-        i += 1
-    start = i
-    while i < n and s[i] in _DIGITS:
-        i += 1
-    if i == start:
+    match = _REFRESH.match(content)
+    if match is None:
         return None
-    while i < n and (s[i] in _DIGITS or s[i] == "."):
-        i += 1
-    if i < n:
-        if s[i] not in ";," and s[i] not in _ASCII_WS:
-            return None
-        while i < n and s[i] in _ASCII_WS:
-            i += 1
-        if i < n and s[i] in ";,":
-            i += 1
-        while i < n and s[i] in _ASCII_WS:
-            i += 1
-    if i >= n:
+    url = content[match.end() :]
+    if not url:
         return None
-    j = i
-    if s[j : j + 3].lower() == "url":
-        j += 3
-        while j < n and s[j] in _ASCII_WS:
-            j += 1
-        if j < n and s[j] == "=":
-            j += 1
-            while j < n and s[j] in _ASCII_WS:
-                j += 1
-            i = j
-    quote = s[i] if i < n and s[i] in "'\"" else ""
-    url = s[i + 1 :] if quote else s[i:]
-    if quote:
-        cut = url.find(quote)
-        if cut >= 0:
-            url = url[:cut]
+    if url[0] in "'\"":
+        cut = url.find(url[0], 1)
+        url = url[1:cut] if cut >= 0 else url[1:]
     return url if url.strip() else None  # "url=" alone reloads the page
+
+
+# A refresh content up to its URL: ASCII whitespace, a delay (digits, then
+# digits and dots), a separator (';' or ',' and/or whitespace) and an
+# optional "url=". Possessive, so a content of a million digits is read once.
+_REFRESH = re.compile(
+    r"[\t\n\f\r ]*+[0-9]++[0-9.]*+(?=[;,\t\n\f\r ])[\t\n\f\r ]*+[;,]?[\t\n\f\r ]*+"
+    r"(?:url[\t\n\f\r ]*+=[\t\n\f\r ]*+)?",
+    re.I,
+)
 
 
 @lru_cache(maxsize=4096)
@@ -443,7 +463,11 @@ def _anchor_text(node) -> tuple[str, list[str] | None]:
 
     Text as rendered: script and style contents dropped, and block boundaries
     and <br> separate words, so ``<div>Title</div><div>Source</div>`` reads
-    "Title Source". Returns (text, image alts or None if no image).
+    "Title Source". A link nested in it (SVG links nest, and HTML ones do
+    across ``<object>`` or table cells) has its own text, not counted here,
+    so each node is read for one link at most; and at most
+    ``ANCHOR_TEXT_NODES`` nodes are read. Returns (text, image alts or None
+    if no image).
     """
     child = node.first_child
     if child is None:
@@ -453,6 +477,7 @@ def _anchor_text(node) -> tuple[str, list[str] | None]:
     parts = []
     alts = None
     stack = []
+    budget = ANCHOR_TEXT_NODES
     while True:
         while child is None:
             if not stack:
@@ -461,6 +486,11 @@ def _anchor_text(node) -> tuple[str, list[str] | None]:
             child, block = stack.pop()
             if block:
                 parts.append(" ")
+        budget -= 1
+        if not budget:
+            stack.clear()
+            child = None
+            continue
         if child.is_text_node:
             parts.append(child.text_content)
             child = child.next
@@ -471,7 +501,7 @@ def _anchor_text(node) -> tuple[str, list[str] | None]:
                     alts = []
                 alts.append(child.attributes.get("alt") or "")
                 child = child.next
-            elif tag in UNRENDERED_TAGS:
+            elif tag in UNRENDERED_TAGS or tag == "a":
                 child = child.next
             else:
                 block = tag in BLOCK_TAGS
@@ -576,14 +606,46 @@ class _Regions:
         return region or "body"
 
 
+class _Foreign:
+    """Whether an element is inside <svg> or <math>, cached per ancestor."""
+
+    __slots__ = ("_cache",)
+
+    def __init__(self):
+        self._cache = {}  # element -> whether what is inside it is inside <svg> or <math>
+
+    def of(self, node) -> bool:
+        cache = self._cache
+        chain = []
+        inside = False
+        parent = node.parent
+        while parent is not None:
+            key = parent.mem_id
+            known = cache.get(key)
+            if known is not None:
+                inside = known
+                break
+            if parent.tag in ("svg", "math"):
+                inside = cache[key] = True
+                break
+            chain.append(key)
+            parent = parent.parent
+        for key in chain:
+            cache[key] = inside
+        return inside
+
+
 _NO_REL = rel_info(None)
+# A LinkRecord from a tuple in field order: what the class call does, minus
+# the keyword handling, which costs as much again on pages of a thousand links.
+_new_record = tuple.__new__
 
 
-def _link_tuple(target, src_domain, text, rel, page_nofollow, kind, placement, position):
-    """The record of a resolved link (``Resolver.web``), in ``LINK_TUPLE_FIELDS`` order."""
+def _link_record(target, src_domain, text, rel, page_nofollow, kind, placement, position) -> LinkRecord:
+    """The record of a resolved link (``Resolver.web``)."""
     dst_url, dst_host, dst_domain, dst_surt_host = target
     rel, nofollow, ugc, sponsored = rel
-    return (
+    return _new_record(LinkRecord, (
         dst_url,
         dst_host,
         dst_domain,
@@ -597,7 +659,7 @@ def _link_tuple(target, src_domain, text, rel, page_nofollow, kind, placement, p
         kind,
         placement,
         position,
-    )
+    ))
 
 
 def _src_domain(url: str) -> tuple[str, str]:
@@ -608,13 +670,13 @@ def _src_domain(url: str) -> tuple[str, str]:
     return parsed[0], host_domain(parsed[1])
 
 
-def redirect_link(url: str, location: str, page_nofollow: bool = False) -> tuple | None:
+def redirect_link(url: str, location: str, page_nofollow: bool = False) -> LinkRecord | None:
     """The link record of an HTTP redirect from ``url`` to its ``Location``."""
     base, src_domain = _src_domain(url)
     target = Resolver(base).web(location)
     if target.__class__ is str:
         return None
-    return _link_tuple(target, src_domain, "", _NO_REL, page_nofollow, "redirect", None, 0)
+    return _link_record(target, src_domain, "", _NO_REL, page_nofollow, "redirect", None, 0)
 
 
 def extract_links(
@@ -647,6 +709,8 @@ def extract_links(
     except (LookupError, UnicodeError, ValueError):
         page.error = "decode_error"
         return page
+    # A page whose parse would run away is cut or flattened first (crawler.shape).
+    document, page.bounded = bound(document)
     nodes = LexborHTMLParser(document).css(_SELECTOR)
     tags = [node.tag for node in nodes]
 
@@ -655,8 +719,13 @@ def extract_links(
     page_nofollow = not header_directives.isdisjoint(("nofollow", "none"))
     page.noindex = not header_directives.isdisjoint(("noindex", "none"))
     base_href = None
+    metas = 0
+    foreign = _Foreign()
     for tag, node in zip(tags, nodes):
         if tag == "meta":
+            metas += 1
+            if metas > MAX_META:
+                continue
             attrs = node.attributes
             name = attrs.get("name")
             if name and name.strip().lower() in ROBOTS_META_NAMES:
@@ -666,12 +735,14 @@ def extract_links(
                 if not directives.isdisjoint(("noindex", "none")):
                     page.noindex = True
         elif tag == "base":
-            if base_href is None:
+            if base_href is None and not foreign.of(node):
                 base_href = node.attributes.get("href") or ""
         elif tag == "title":
-            if page.title is None:
+            if page.title is None and not foreign.of(node):
                 page.title = _collapse(node.text(deep=True))
     page.page_nofollow = page_nofollow
+    if metas > MAX_META and page.bounded is None:
+        page.bounded = "too_many_meta"
 
     # The document base URL: the first <base href>, resolved against the
     # document URL; one that does not parse, or is data: or javascript:, is
@@ -686,8 +757,13 @@ def extract_links(
 
     links = page.links
     skipped = page.skipped
+    new_record = _new_record
     regions = _Regions()
+    metas = 0
     for tag, node in zip(tags, nodes):
+        if len(links) >= MAX_LINKS:
+            page.bounded = page.bounded or "too_many_links"
+            break
         if tag == "a":
             attrs = node.attributes
             # SVG links may use xlink:href; href wins when both are set.
@@ -703,6 +779,8 @@ def extract_links(
                 text = _collapse(" ".join(alts))
             placement = regions.of(node)
         elif tag == "area":
+            if foreign.of(node):
+                continue
             attrs = node.attributes
             target = web(attrs.get("href") or "")
             if target.__class__ is str:
@@ -714,7 +792,7 @@ def extract_links(
         elif tag == "link":
             attrs = node.attributes
             rel = attrs.get("rel")
-            if not rel or "canonical" not in rel.lower().split():
+            if not rel or "canonical" not in rel.lower().split() or foreign.of(node):
                 continue
             target = web(attrs.get("href") or "")
             if target.__class__ is str:
@@ -724,6 +802,9 @@ def extract_links(
             text = ""
             placement = None
         elif tag == "meta":
+            metas += 1
+            if metas > MAX_META:
+                continue
             attrs = node.attributes
             equiv = attrs.get("http-equiv")
             if not equiv or equiv.strip().lower() != "refresh":
@@ -736,14 +817,21 @@ def extract_links(
                 skipped[target] += 1
                 continue
             links.append(
-                _link_tuple(target, src_domain, "", _NO_REL, page_nofollow, "redirect", None, len(links))
+                _link_record(target, src_domain, "", _NO_REL, page_nofollow, "redirect", None, len(links))
             )
             continue
         else:
             continue
+        # _link_record, written out: this runs once per link.
+        dst_url, dst_host, dst_domain, dst_surt_host = target
+        rel, nofollow, ugc, sponsored = rel_info(attrs.get("rel"))
         links.append(
-            _link_tuple(
-                target, src_domain, text, rel_info(attrs.get("rel")), page_nofollow, kind, placement, len(links)
+            new_record(
+                LinkRecord,
+                (
+                    dst_url, dst_host, dst_domain, dst_surt_host, text, rel, page_nofollow or nofollow, ugc,
+                    sponsored, dst_domain == src_domain, kind, placement, len(links),
+                ),
             )
         )
     return page

@@ -230,6 +230,10 @@ class CrawlDelayMiddleware:
     slot's random jitter (``DOWNLOAD_DELAY_JITTER``, +-50% by default) is
     turned off for that host. Settings:
     ``LINKINDEX_MAX_CRAWL_DELAY`` (60 s) caps what a site may ask for.
+
+    Scrapy has no public API for one host's delay: this sets the
+    downloader's ``per_slot_settings`` and ``slots``, as pinned by
+    ``tests/test_upstream_internals.py``.
     """
 
     def __init__(self, crawler, max_delay: float):

@@ -8,10 +8,13 @@ WARC archive reproduces its records exactly.
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+import logging
 
 from crawler.extractor import extract_links, is_html, redirect_link, robots_noindex
 from crawler.urls import host_domain, parse_web_url, surt_host
-from pipelines.parquet import PageRow
+from linkindex.schema import LinkRecord, PageRow, PageSource
+
+logger = logging.getLogger(__name__)
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 #: Errors that leave part of the body: its links are still extracted (a page
@@ -21,10 +24,11 @@ PARTIAL_BODY_ERRORS = frozenset({"too_large", "truncated"})
 
 @dataclass(slots=True)
 class PageRecords:
+    """What one response yields: its ``pages`` row, its links, and the page they are on."""
+
     page: PageRow
-    links: list[tuple]
-    #: (src_url, src_host, src_domain, src_surt_host)
-    src: tuple[str, str, str, str]
+    links: list[LinkRecord]
+    src: PageSource
 
 
 def header_pairs(headers) -> list[tuple[str, str]]:
@@ -82,13 +86,65 @@ def page_records(
     of the page (``too_large``, ``truncated``: its links are extracted) or
     that must not be parsed (``revisit``, ``content_decode``...). Counts go
     to ``stats``. ``ip_address`` is the server's address, when known.
+
+    An unexpected exception costs this response's links only: it gets a
+    ``pages`` row with error ``extract_error:<exception class>``, is counted
+    (``pages/extract_error/<class>``) and logged once, with the WARC file
+    and offset when it came from one.
     """
+    seen = stats["pages/seen"]
+    try:
+        return _response_records(
+            url, status, headers, body, fetched_at, stats, error, content_length, warc_file, warc_offset, ip_address
+        )
+    except BaseException as exc:
+        # Rust extensions (pyo3) panic with a BaseException; stop requests must pass.
+        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+            raise
+        cause = type(exc).__name__
+        stats["pages/extract_error"] += 1
+        stats[f"pages/extract_error/{cause}"] += 1
+        if stats["pages/seen"] == seen:
+            stats["pages/seen"] += 1
+        where = f"{warc_file} at offset {warc_offset}" if warc_file else "the crawl"
+        logger.error("cannot extract %s from %s (%s: %s); its pages row says extract_error", url, where, cause, exc)
+        return _failed_records(url, status, headers, body, fetched_at, f"extract_error:{cause}", content_length,
+                               warc_file, warc_offset, ip_address)
+
+
+def _failed_records(url, status, headers, body, fetched_at, error, content_length, warc_file, warc_offset, ip_address):
+    """The ``pages`` row of a response whose extraction failed; None if even that cannot be made."""
+    try:
+        parsed = parse_web_url(url)
+        if parsed is None:
+            return None
+        url, host = parsed
+        page = PageRow(
+            fetched_at=fetched_at,
+            url=url,
+            final_url=url,
+            status=status,
+            content_type=header_value(headers, "content-type"),
+            content_length=len(body) if content_length is None else content_length,
+            warc_file=warc_file,
+            warc_offset=warc_offset,
+            error=error,
+            ip_address=ip_address,
+        )
+        return PageRecords(page, [], PageSource(url, host, host_domain(host), surt_host(host)))
+    except Exception:
+        return None
+
+
+def _response_records(
+    url, status, headers, body, fetched_at, stats, error, content_length, warc_file, warc_offset, ip_address
+) -> PageRecords | None:
     parsed = parse_web_url(url)
     if parsed is None:
         stats["pages/skipped/bad_url"] += 1
         return None
     url, host = parsed
-    src = (url, host, host_domain(host), surt_host(host))
+    src = PageSource(url, host, host_domain(host), surt_host(host))
     content_type = header_value(headers, "content-type")
     page = PageRow(
         fetched_at=fetched_at,
@@ -104,7 +160,7 @@ def page_records(
         noindex=robots_noindex(header_value(headers, "x-robots-tag")),
         ip_address=ip_address,
     )
-    links: list[tuple] = []
+    links: list[LinkRecord] = []
     stats["pages/seen"] += 1
 
     if status in REDIRECT_STATUSES:
@@ -113,7 +169,7 @@ def page_records(
             link = redirect_link(url, location)
             if link is not None:
                 links.append(link)
-                page.final_url = link[0]
+                page.final_url = link.dst_url
             else:
                 stats["links/skipped/unparseable"] += 1
         stats["pages/redirect"] += 1
@@ -141,6 +197,11 @@ def page_records(
             stats["pages/html"] += 1
             if error is not None:
                 stats[f"pages/partial/{error}"] += 1
+            if extracted.bounded is not None:
+                # Read in part or flattened: its links are kept, and why is recorded
+                # (after a partial body's own reason, which says more).
+                page.error = page.error or extracted.bounded
+                stats[f"pages/bounded/{extracted.bounded}"] += 1
         links = extracted.links
         for reason, count in extracted.skipped.items():
             stats[f"links/skipped/{reason}"] += count

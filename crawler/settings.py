@@ -10,6 +10,8 @@ from crawler.defaults import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_PAGE_BYTES,
     DEFAULT_MAX_URL_LENGTH,
+)
+from crawler.defaults import (
     USER_AGENT as _USER_AGENT,
 )
 

@@ -13,6 +13,7 @@ import ipaddress
 from pathlib import Path
 import re
 
+from ada_url import SchemeType
 from ada_url._ada_wrapper import ffi, lib
 import tldextract
 from w3lib.encoding import resolve_encoding
@@ -28,16 +29,18 @@ PUBLIC_SUFFIX_LIST = Path(__file__).with_name("public_suffix_list.dat")
 UNPARSEABLE = "unparseable"
 NON_WEB = "non_web"
 
-# ada scheme types (ada_c.h): http 0, not special 1, https 2, ws 3, ftp 4, wss 5, file 6.
-_ADA_WEB = frozenset({0, 2})
+# ada's scheme types, as its public SchemeType names them.
+_ADA_WEB = frozenset({int(SchemeType.HTTP), int(SchemeType.HTTPS)})
 # Special schemes whose query is percent-encoded in the document's encoding
 # (all special schemes except ws and wss).
-_LEGACY_QUERY_SCHEMES = frozenset({0, 2, 4, 6})
+_LEGACY_QUERY_SCHEMES = frozenset(int(t) for t in (SchemeType.HTTP, SchemeType.HTTPS, SchemeType.FTP, SchemeType.FILE))
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 # ada's C API, called directly: one parse and three reads per URL cost about
 # half of ada_url.join_url followed by taking the host apart in Python, and
-# links are resolved by the hundred per page.
+# links are resolved by the hundred per page. ada_url._ada_wrapper is not
+# its public API: tests/test_upstream_internals.py checks these functions
+# against the public ada_url.URL and fails first if they change.
 _parse_with_base = lib.ada_parse_with_base
 _parse_alone = lib.ada_parse
 _is_valid = lib.ada_is_valid
@@ -227,6 +230,8 @@ def parse_web_url(url: str) -> tuple[str, str] | None:
 def _is_ip(host: str) -> bool:
     if host.startswith("["):
         return True
+    if not host[-1:].isdigit():
+        return False  # a serialized IPv4 host ends in a digit; most names do not
     try:
         ipaddress.IPv4Address(host)
     except ValueError:

@@ -31,6 +31,7 @@ sees the old index or the new one, never half of one. The raw records stay
 queryable as views over the Parquet files; no table repeats them.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 import fcntl
@@ -307,8 +308,30 @@ def _copy(con, sql: str, path: Path, order: str | None = None) -> int:
     return rows[0][0] if rows else 0
 
 
-def compute_facts(con, data_dir: Path, crawl: CrawlRecords, version: str, log=None) -> dict[str, int]:
-    """Compute the facts of one crawl into a hidden directory, then swap it in; return rows per fact model."""
+def _part_facts(con, part: Path, tmp: Path) -> dict[str, int]:
+    """The link facts of one record part, written beside the others; rows per fact model.
+
+    ``con`` is a cursor of its own: the views below are temporary, so parts
+    computed at the same time on other cursors never see each other's.
+    """
+    con.execute(f"create or replace temp view raw_links as {_raw_sql('links', _literal(str(part)))}")
+    # Only the kept fetches written in this part can have their links in it.
+    con.execute(
+        f"create or replace temp view stg_pages as select * from _crawl_stg_pages where part = {_literal(part.name)}"
+    )
+    con.execute(f"create or replace temp view stg_links as {_body('stg_links', 'staging')}")
+    return {
+        name: _copy(con, _body(name, "facts"), tmp / name / f"{part.stem}.parquet", FACT_ORDER.get(name))
+        for name in PART_FACTS
+    }
+
+
+def compute_facts(con, data_dir: Path, crawl: CrawlRecords, version: str, log=None, workers: int = 1) -> dict[str, int]:
+    """Compute the facts of one crawl into a hidden directory, then swap it in; return rows per fact model.
+
+    Link parts are computed ``workers`` at a time, each on its own cursor:
+    one part is too small a query to keep every core busy on its own.
+    """
     final = _facts_dir(data_dir, crawl.crawl_id)
     tmp = final.with_name(f".tmp-{final.name}-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -319,22 +342,30 @@ def compute_facts(con, data_dir: Path, crawl: CrawlRecords, version: str, log=No
     rows = dict.fromkeys(FACTS, 0)
     try:
         con.execute(f"create or replace temp view raw_pages as {_raw_sql('pages', _literal([str(p) for p in crawl.pages]))}")
-        con.execute(f"create or replace temp table _crawl_stg_pages as {_body('stg_pages', 'staging')}")
+        # A shared table, not a temporary one: every cursor reads it.
+        con.execute(f"create or replace table _crawl_stg_pages as {_body('stg_pages', 'staging')}")
         con.execute("create or replace temp view stg_pages as select * from _crawl_stg_pages")
         _register_host_domains(con, "stg_pages")
         rows["fct_pages"] = _copy(con, _body("fct_pages", "facts"), tmp / "fct_pages" / "pages.parquet")
-        for number, part in enumerate(crawl.links):
-            con.execute(f"create or replace temp view raw_links as {_raw_sql('links', _literal(str(part)))}")
-            # Only the kept fetches written in this part can have their links in it.
-            con.execute(
-                "create or replace temp view stg_pages as select * from _crawl_stg_pages "
-                f"where part = {_literal(part.name)}"
-            )
-            con.execute(f"create or replace temp view stg_links as {_body('stg_links', 'staging')}")
-            for name in PART_FACTS:
-                rows[name] += _copy(con, _body(name, "facts"), tmp / name / f"{part.stem}.parquet", FACT_ORDER.get(name))
-            if log is not None and (number + 1) % 50 == 0:
-                log(f"  crawl {crawl.crawl_id}: {number + 1:,} of {len(crawl.links):,} link parts")
+        cursors = [con.cursor() for _ in range(max(1, workers))]
+        for cursor in cursors:
+            configure(cursor)
+        with ThreadPoolExecutor(len(cursors)) as pool:
+            done = 0
+            # Each worker takes every len(cursors)-th part, on its own cursor.
+            futures = [
+                pool.submit(lambda c, parts: [_part_facts(c, part, tmp) for part in parts], cursor, crawl.links[i :: len(cursors)])
+                for i, cursor in enumerate(cursors)
+            ]
+            for future in futures:
+                for part_rows in future.result():
+                    done += 1
+                    for name, count in part_rows.items():
+                        rows[name] += count
+        for cursor in cursors:
+            cursor.close()
+        if log is not None and len(crawl.links) >= 50:
+            log(f"  crawl {crawl.crawl_id}: {done:,} link parts")
         con.execute("drop view stg_pages")
         con.execute("drop table _crawl_stg_pages")
         manifest = {
@@ -450,6 +481,8 @@ def build(
     say = log or (lambda message: None)
     crawls = scan_records(data_dir)
     settings = resource_settings(memory_limit, threads)
+    # As many parts at a time as DuckDB has threads: each part is a small query.
+    fact_workers = settings.get("threads", os.cpu_count() or 1)
     result = BuildResult()
     version = facts_version()
     with _build_lock(data_dir):
@@ -480,7 +513,7 @@ def build(
                     for crawl in stale:
                         say(f"facts of crawl {crawl.crawl_id}: {len(crawl.links):,} link parts")
                         t0 = time.monotonic()
-                        rows = compute_facts(con, data_dir, crawl, version, log=say)
+                        rows = compute_facts(con, data_dir, crawl, version, log=say, workers=fact_workers)
                         say(
                             f"  {rows['fct_pages']:,} pages, {rows['fct_backlinks']:,} backlinks, "
                             f"{rows['fct_internal_links']:,} internal links in {time.monotonic() - t0:.1f} s"

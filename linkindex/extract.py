@@ -20,7 +20,9 @@ import time
 
 from crawler.records import page_records
 from linkindex.warc import WarcReadError, expand_inputs, iter_responses
-from pipelines.parquet import DEFAULT_MAX_ROWS, RecordWriter
+from pipelines.parquet import DEFAULT_MAX_ROWS, OutputError, RecordWriter
+
+logger = logging.getLogger(__name__)
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ def extract_file(
     max_rows: int = DEFAULT_MAX_ROWS,
     run: str | None = None,
 ) -> FileResult:
-    """Extract one WARC/ARC file into ``data_dir``; never raises for bad data.
+    """Extract one WARC/ARC file into ``data_dir``; never raises for bad data, only for unwritable output.
 
     The parts are named ``part-<file key>.<run>-<seq>``; only once the file
     is done are the parts of earlier runs of the same file removed, so an
@@ -97,11 +99,17 @@ def extract_file(
             if progress is not None and count % PROGRESS_EVERY == 0:
                 _report(progress, stats, reported)
         writer.close()
-    except WarcReadError as exc:
+    except OutputError:
+        raise  # the output cannot be written: no other file can be either
+    except Exception as exc:
         # What was read before the failure is kept: it is complete records.
+        # A file that fails as a whole costs that file, never the run.
         writer.close()
-        result.error = str(exc)
+        result.error = str(exc) if isinstance(exc, WarcReadError) else f"{type(exc).__name__}: {exc}"
         stats["files/failed"] += 1
+        if not isinstance(exc, WarcReadError):
+            stats[f"files/failed/{type(exc).__name__}"] += 1
+            logger.error("%s: reading stopped by %s: %s", path, type(exc).__name__, exc, exc_info=True)
     else:
         stats["files/done"] += 1
     writer.remove_parts(base)

@@ -1,7 +1,9 @@
-"""The record contract: one Arrow schema per table.
+"""The record contract: every record type, and one Arrow schema per table.
 
-Everything that writes or reads link records imports these constants: the
-Parquet writer, the WARC extractor, the crawler pipelines and the tests.
+Everything that makes, writes or reads records imports them from here: the
+extractor builds ``LinkRecord``s, ``crawler.records`` one ``PageRow`` and a
+``PageSource`` per response, the Parquet writer turns them into
+``LINKS_SCHEMA`` and ``PAGES_SCHEMA`` columns, and the tests check both.
 ``docs/schema.md`` documents every field with an example row. Changing a
 field's name, type or meaning is a breaking change: bump ``SCHEMA_VERSION``
 (major for renames/removals/type changes, minor for added nullable columns).
@@ -12,6 +14,10 @@ version are ignored, columns a file lacks read as null.
 History: 1.0 the first contract; 1.1 adds ``pages.noindex`` and
 ``pages.ip_address`` (null in 1.0 files).
 """
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
 import pyarrow as pa
 
@@ -95,24 +101,40 @@ PAGES_SCHEMA = _with_metadata(
 
 SCHEMAS = {"links": LINKS_SCHEMA, "pages": PAGES_SCHEMA}
 
-#: Column order of the per-link tuples produced by the extractor
-#: (the page-level columns are added by the writer).
-LINK_TUPLE_FIELDS = (
-    "dst_url",
-    "dst_host",
-    "dst_domain",
-    "dst_surt_host",
-    "anchor_text",
-    "rel",
-    "nofollow",
-    "ugc",
-    "sponsored",
-    "internal",
-    "kind",
-    "placement",
-    "position",
-)
-#: Page-level link columns, repeated on every link of a page.
+
+class LinkRecord(NamedTuple):
+    """One link of a page: the ``links`` columns that differ from link to link.
+
+    The extractor makes these; the writer adds the page's columns
+    (``LINK_PAGE_FIELDS``) to each. A tuple underneath, so a page's links
+    turn into columns with one ``zip``.
+    """
+
+    dst_url: str
+    dst_host: str
+    dst_domain: str
+    dst_surt_host: str
+    anchor_text: str
+    rel: str
+    nofollow: bool
+    ugc: bool
+    sponsored: bool
+    internal: bool
+    kind: str
+    placement: str | None
+    position: int
+
+
+class PageSource(NamedTuple):
+    """The page a link is on: its ``src_*`` columns."""
+
+    url: str
+    host: str
+    domain: str
+    surt_host: str
+
+
+#: The ``links`` columns a page gives all of its links, in the order the writer fills them.
 LINK_PAGE_FIELDS = (
     "crawl_id",
     "fetched_at",
@@ -122,3 +144,24 @@ LINK_PAGE_FIELDS = (
     "src_surt_host",
     "page_nofollow",
 )
+
+
+@dataclass(slots=True)
+class PageRow:
+    """One row of ``pages`` (``PAGES_SCHEMA``), without the crawl id the writer adds."""
+
+    fetched_at: datetime
+    url: str
+    final_url: str
+    status: int | None = None
+    content_type: str | None = None
+    charset: str | None = None
+    title: str | None = None
+    content_length: int | None = None
+    links_out: int = 0
+    page_nofollow: bool = False
+    warc_file: str | None = None
+    warc_offset: int | None = None
+    error: str | None = None
+    noindex: bool | None = None
+    ip_address: str | None = None

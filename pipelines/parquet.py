@@ -15,8 +15,6 @@ Layout, under the data directory::
 concurrent writers never collide.
 """
 
-from dataclasses import dataclass
-from datetime import datetime
 from fnmatch import fnmatchcase
 import functools
 import logging
@@ -31,9 +29,11 @@ import pyarrow.parquet as pq
 from crawler import signals as linkindex_signals
 from linkindex.schema import (
     LINK_PAGE_FIELDS,
-    LINK_TUPLE_FIELDS,
     LINKS_SCHEMA,
     PAGES_SCHEMA,
+    LinkRecord,
+    PageRow,
+    PageSource,
 )
 
 #: Rows of links buffered before a flush (pages flush with them).
@@ -71,27 +71,6 @@ def is_object_store(data_dir) -> bool:
 def local_path(data_dir) -> str:
     text = str(data_dir)
     return text[len("file://") :] if text.startswith("file://") else text
-
-
-@dataclass(slots=True)
-class PageRow:
-    """One row of the ``pages`` table (see ``linkindex.schema.PAGES_SCHEMA``)."""
-
-    fetched_at: datetime
-    url: str
-    final_url: str
-    status: int | None = None
-    content_type: str | None = None
-    charset: str | None = None
-    title: str | None = None
-    content_length: int | None = None
-    links_out: int = 0
-    page_nofollow: bool = False
-    warc_file: str | None = None
-    warc_offset: int | None = None
-    error: str | None = None
-    noindex: bool | None = None
-    ip_address: str | None = None
 
 
 _PAGE_ROW_FIELDS = [name for name in PAGES_SCHEMA.names if name != "crawl_id"]
@@ -163,12 +142,11 @@ class RecordWriter:
     def buffered_pages(self) -> int:
         return len(self._pages["url"])
 
-    def add(self, page: PageRow, links: list[tuple], src: tuple[str, str, str, str], token=None) -> None:
-        """Buffer one page and its link tuples.
+    def add(self, page: PageRow, links: list[LinkRecord], src: PageSource, token=None) -> None:
+        """Buffer one page and its links, found on ``src``.
 
-        ``links`` follow ``LINK_TUPLE_FIELDS``; ``src`` is
-        (src_url, src_host, src_domain, src_surt_host); ``token``, if given,
-        is handed to ``on_flush`` once these records are on disk.
+        ``token``, if given, is handed to ``on_flush`` once these records
+        are on disk.
         """
         if token is not None:
             self._tokens.append(token)
@@ -182,7 +160,7 @@ class RecordWriter:
             page_values = (self.crawl_id, page.fetched_at, *src, page.page_nofollow)
             for name, value in zip(LINK_PAGE_FIELDS, page_values):
                 columns[name].extend([value] * count)
-            for name, values in zip(LINK_TUPLE_FIELDS, zip(*links)):
+            for name, values in zip(LinkRecord._fields, zip(*links)):
                 columns[name].extend(values)
             self._link_rows += count
         if self._link_rows >= self.max_rows or (

@@ -84,3 +84,12 @@ def test_bench_serve(tmp_path):
         assert page in out
     assert "(largest)" in out and "(median)" in out
     assert "{" not in out  # every request answered 200 (other statuses are printed as a set)
+
+
+def test_bench_worst_case():
+    out = bench("worst-case", "deep-div", "formatting-bomb", "many-links", "--mb", 0.05, "--limit", 20)
+    for header in ("case", "CPU s", "× ordinary", "pages.error"):
+        assert header in out
+    for case in ("ordinary", "deep-div", "formatting-bomb", "many-links"):
+        assert case in out
+    assert "(stopped)" not in out

@@ -24,7 +24,6 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.extractor import _collapse, extract_links, refresh_url
 from crawler.urls import resolve, strip_fragment
-from linkindex.schema import LINK_TUPLE_FIELDS
 
 CONFORMANCE = Path(__file__).parent / "data" / "conformance"
 #: The shared real-page corpus, beside the repository (see its MANIFEST.md).
@@ -32,7 +31,7 @@ SHARED_HTML = Path(__file__).resolve().parent.parent.parent / "shared" / "data" 
 
 
 def records(page):
-    return [dict(zip(LINK_TUPLE_FIELDS, link, strict=True)) for link in page.links]
+    return [link._asdict() for link in page.links]
 
 
 # --- ia-web-commons (Common Crawl WAT extractor) ---------------------------------
@@ -268,7 +267,7 @@ def test_scrapy_entities_query_in_document_encoding():
     # is also a browser's: the query is encoded in ISO-8859-15 (euro = A4).
     body, url, encoding = SCRAPY_INLINE["html_entities_iso8859_15"]
     page = extract_links(body, url, f"text/html; charset={encoding}")
-    assert page.links[0][0] == "http://example.org/%E2%99%A5/you?c=%A4"
+    assert page.links[0].dst_url == "http://example.org/%E2%99%A5/you?c=%A4"
 
 
 # --- web-platform-tests: meta refresh parsing --------------------------------------

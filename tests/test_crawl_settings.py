@@ -7,34 +7,37 @@ enables, and the components' decisions on hand-made requests.
 
 import asyncio
 from collections import Counter
+from importlib.metadata import version
 import json
 import logging
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 from scrapy import Request
 from scrapy.exceptions import CannotResolveHostError, IgnoreRequest, NotConfigured, StopDownload
 from scrapy.settings import Settings
+from sites import ROOT, command_env
 
-from crawler import defaults
 from crawler.extensions import PageSizeLimit
 from crawler.middlewares import PageBudgetMiddleware, PrivateNetworkGuard, is_public_address
 from crawler.spiders.links import LinksSpider, read_seeds
 from linkindex.crawl import SettingError, crawl_settings, parse_overrides
 from pipelines.parquet import data_dir_setting
 from pipelines.warc import request_target, sent_headers
-from sites import ROOT, command_env
 
 
 def test_defaults_are_polite_complete_and_safe(tmp_path):
     settings = crawl_settings(tmp_path, "c1")
     assert settings.getint("LINKINDEX_MAX_DEPTH") >= 5
-    assert settings.getint("LINKINDEX_MAX_PAGES_PER_DOMAIN", defaults.DEFAULT_MAX_PAGES_PER_DOMAIN) >= 10_000
+    # The budget a crawl with these settings enforces, as docs/crawling.md says.
+    crawler = SimpleNamespace(settings=settings, stats=None)  # all from_crawler reads
+    assert PageBudgetMiddleware.from_crawler(crawler).limit == 10_000
     assert settings.getint("LINKINDEX_MAX_PAGE_BYTES") == 10 * 1024 * 1024
     assert settings.getbool("ROBOTSTXT_OBEY")
     assert settings["ROBOTSTXT_PARSER"] == "scrapy.robotstxt.ProtegoRobotParser"
-    assert settings["USER_AGENT"].startswith("linkindex/") and "(+https://" in settings["USER_AGENT"]
+    assert settings["USER_AGENT"] == f"linkindex/{version('linkindex')} (+https://github.com/linkindex/linkindex)"
     assert settings.getbool("AUTOTHROTTLE_ENABLED")
     assert 1 <= settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") <= 8
     assert settings.getfloat("DOWNLOAD_DELAY") > 0
@@ -326,3 +329,16 @@ def test_archived_request_line_and_headers():
 
 def test_project_settings_module_is_the_one_scrapy_cfg_names():
     assert "default = crawler.settings" in (ROOT / "scrapy.cfg").read_text()
+
+
+def test_the_crawler_needs_only_the_record_contract_of_the_other_packages():
+    # crawler/ makes records; writing them (pipelines/) and the command line
+    # (linkindex/) come after it in the data flow, so it must import neither.
+    code = (
+        "import importlib, pkgutil, sys, crawler\n"
+        "for module in pkgutil.walk_packages(crawler.__path__, 'crawler.'):\n"
+        "    importlib.import_module(module.name)\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in ('pipelines', 'linkindex'))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], env=command_env(), capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["linkindex", "linkindex.schema"]

@@ -22,7 +22,7 @@ from crawler.extractor import (
     robots_nofollow,
 )
 from crawler.records import page_records
-from linkindex.schema import LINK_KINDS, LINK_TUPLE_FIELDS, PLACEMENTS
+from linkindex.schema import LINK_KINDS, PLACEMENTS, LinkRecord
 
 HTML = Path(__file__).parent / "data" / "html"
 PAGE = "https://www.example.com/dir/page.html"
@@ -34,7 +34,7 @@ def extract(name, url=PAGE, content_type=None, x_robots_tag=None):
 
 def records(links):
     """Link tuples as dicts, so a failing comparison names the field."""
-    return [dict(zip(LINK_TUPLE_FIELDS, link, strict=True)) for link in links]
+    return [dict(zip(LinkRecord._fields, link, strict=True)) for link in links]
 
 
 def test_base_href():
@@ -125,7 +125,7 @@ def test_http_charset_beats_meta_charset():
     # they would in a browser.
     assert page.charset == "utf-8"
     assert page.title == "\ufffd" * 7 + " " + "\ufffd" * 3
-    assert [link[4] for link in page.links] == ["\ufffd" * 7 + " " + "\ufffd" * 8, "\ufffd" * 6 + " \ufffd " + "\ufffd" * 6]
+    assert [link.anchor_text for link in page.links] == ["\ufffd" * 7 + " " + "\ufffd" * 8, "\ufffd" * 6 + " \ufffd " + "\ufffd" * 6]
 
 
 def test_unknown_http_charset_falls_back_to_meta():
@@ -208,7 +208,7 @@ def test_xml_declaration_counts_for_xml_only(content_type, charset, title):
     # An HTML parser skips <?xml ...?>; only an XML document takes its encoding.
     page = extract("xml_declaration_encoding.html", content_type=content_type)
     assert (page.charset, page.title) == (charset, title)
-    assert [link[0] for link in page.links] == ["https://www.example.com/prix?devise=%A4"]
+    assert [link.dst_url for link in page.links] == ["https://www.example.com/prix?devise=%A4"]
 
 
 @pytest.mark.parametrize(
@@ -370,8 +370,8 @@ def test_meta_googlebot_none_after_the_links():
 def test_x_robots_tag(header, nofollow):
     page = extract("rel_variants.html", x_robots_tag=header)
     assert page.page_nofollow is nofollow
-    by_rel = [link[6] for link in extract("rel_variants.html").links]
-    assert [link[6] for link in page.links] == ([True] * len(by_rel) if nofollow else by_rel)
+    by_rel = [link.nofollow for link in extract("rel_variants.html").links]
+    assert [link.nofollow for link in page.links] == ([True] * len(by_rel) if nofollow else by_rel)
 
 
 @pytest.mark.parametrize(
@@ -568,3 +568,9 @@ def test_refresh_url():
 )
 def test_is_html(content_type, body, expected):
     assert is_html(content_type, body) is expected
+
+
+def test_links_are_named_records():
+    links = extract("base_href.html").links
+    assert links and all(type(link) is LinkRecord for link in links)
+    assert links[0].kind == "canonical" and links[0].dst_url == links[0][0]

@@ -1,18 +1,27 @@
+from dataclasses import fields
 from datetime import datetime, timezone
 
 import pyarrow.parquet as pq
 import pytest
 
-from linkindex.schema import LINK_TUPLE_FIELDS, LINKS_SCHEMA, PAGES_SCHEMA, SCHEMA_VERSION
-from pipelines.parquet import OutputError, PageRow, RecordWriter, safe_name
+from linkindex.schema import (
+    LINK_PAGE_FIELDS,
+    LINKS_SCHEMA,
+    PAGES_SCHEMA,
+    SCHEMA_VERSION,
+    LinkRecord,
+    PageRow,
+    PageSource,
+)
+from pipelines.parquet import OutputError, RecordWriter, safe_name
 
 FETCHED = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
-SRC = ("http://a.example.com/", "a.example.com", "example.com", "com.example.a")
+SRC = PageSource("http://a.example.com/", "a.example.com", "example.com", "com.example.a")
 
 
 def link(dst_url, position, internal=False):
     host = dst_url.split("/")[2]
-    return (dst_url, host, host, host, "text", "", False, False, False, internal, "anchor", "main", position)
+    return LinkRecord(dst_url, host, host, host, "text", "", False, False, False, internal, "anchor", "main", position)
 
 
 def page(url="http://a.example.com/", links_out=2):
@@ -37,7 +46,7 @@ def test_flush_writes_one_complete_part_per_table_with_schema_and_version(tmp_pa
     assert pages.schema.metadata[b"linkindex.table"] == b"pages"
     rows = links.to_pylist()
     assert [r["dst_url"] for r in rows] == ["http://b.org/", "http://a.example.com/x"]
-    assert {r["src_url"] for r in rows} == {SRC[0]}
+    assert {r["src_url"] for r in rows} == {SRC.url}
     assert {r["crawl_id"] for r in rows} == {"crawl-1"}
     assert [r["internal"] for r in rows] == [False, True]
     assert rows[0]["fetched_at"] == FETCHED
@@ -49,7 +58,7 @@ def test_flushes_when_the_batch_is_full_and_never_splits_a_page(tmp_path):
     writer = RecordWriter(tmp_path, "c", key="w", max_rows=3)
     for i in range(4):
         url = f"http://a.example.com/{i}"
-        writer.add(page(url), [link("http://b.org/", 0), link("http://c.org/", 1)], (url, *SRC[1:]))
+        writer.add(page(url), [link("http://b.org/", 0), link("http://c.org/", 1)], SRC._replace(url=url))
     writer.close()
     parts = sorted((tmp_path / "links/crawl_id=c").glob("part-*.parquet"))
     # 2 pages (4 links) reach the limit of 3, twice.
@@ -93,5 +102,41 @@ def test_partition_names_are_safe():
     assert safe_name("../..") == "default"
 
 
-def test_link_tuple_order_matches_schema():
-    assert set(LINK_TUPLE_FIELDS) <= set(LINKS_SCHEMA.names)
+def test_the_record_types_are_the_columns_of_their_schemas():
+    # Every links column comes from exactly one place: the page or the link.
+    assert sorted(LINK_PAGE_FIELDS + LinkRecord._fields) == sorted(LINKS_SCHEMA.names)
+    assert not set(LINK_PAGE_FIELDS) & set(LinkRecord._fields)
+    assert ["crawl_id", *(f.name for f in fields(PageRow))] == PAGES_SCHEMA.names
+    # The link's own columns in the schema's order, so a reader of either sees the same table.
+    assert [n for n in LINKS_SCHEMA.names if n in LinkRecord._fields] == list(LinkRecord._fields)
+
+
+def test_every_field_of_a_record_lands_in_its_own_column(tmp_path):
+    # Values all distinct, so a column filled from the wrong field shows.
+    record = LinkRecord(
+        "http://b.org/x", "b.org", "b-domain.org", "org.b", "anchor words", "nofollow ugc",
+        True, True, False, False, "image", "footer", 7,
+    )
+    source = PageSource("http://a.example.com/p", "a.example.com", "example.com", "com.example.a")
+    row = PageRow(
+        fetched_at=FETCHED, url="http://a.example.com/p", final_url="http://a.example.com/q", status=203,
+        content_type="text/html", charset="cp1252", title="T", content_length=99, links_out=1,
+        page_nofollow=True, warc_file="f.warc.gz", warc_offset=12, error="too_large", noindex=True,
+        ip_address="192.0.2.1",
+    )
+    writer = RecordWriter(tmp_path, "c", key="w")
+    writer.add(row, [record], source)
+    writer.close()
+    [written] = pq.read_table(tmp_path / "links/crawl_id=c/part-w-00000.parquet").to_pylist()
+    assert written == {
+        **record._asdict(),
+        "crawl_id": "c",
+        "fetched_at": FETCHED,
+        "src_url": source.url,
+        "src_host": source.host,
+        "src_domain": source.domain,
+        "src_surt_host": source.surt_host,
+        "page_nofollow": True,
+    }
+    [page_row] = pq.read_table(tmp_path / "pages/crawl_id=c/part-w-00000.parquet").to_pylist()
+    assert page_row == {"crawl_id": "c", **{f.name: getattr(row, f.name) for f in fields(PageRow)}}

@@ -15,6 +15,7 @@ import socket
 
 import ada_url
 import pytest
+from tldextract.suffix_list import SuffixListNotFound
 
 from crawler import urls
 from crawler.urls import (
@@ -142,7 +143,7 @@ def test_public_suffix_list_is_read_without_network_or_cache(monkeypatch, tmp_pa
 
 def test_missing_public_suffix_list_fails_loudly(tmp_path):
     extractor = urls.public_suffix_extractor(tmp_path / "missing.dat")
-    with pytest.raises(Exception):
+    with pytest.raises(SuffixListNotFound, match="No remote Public Suffix List found"):
         extractor("www.example.com")
 
 

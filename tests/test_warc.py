@@ -8,12 +8,13 @@ The larger shared corpus (``../shared/data/warc`` next to the repository, or
 """
 
 import collections
+from datetime import datetime, timezone
 import gzip
 import hashlib
 import os
-import zlib
-from datetime import datetime, timezone
 from pathlib import Path
+import random
+import zlib
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -471,9 +472,8 @@ def test_damaged_first_record(tmp_path, gz):
 @pytest.mark.parametrize("seed", range(40))
 def test_random_damage_never_crashes(tmp_path, seed):
     """Flip, cut, insert or zero bytes anywhere: reading ends, raising nothing
-    but WarcReadError (and that only when the start of the file is gone)."""
-    import random
-
+    but WarcReadError (and that only when the start of the file is gone),
+    and every record before the damage is read as it was."""
     rnd = random.Random(seed)
     src = LOCAL[seed % len(LOCAL)]
     data = bytearray(src.read_bytes())
@@ -490,11 +490,27 @@ def test_random_damage_never_crashes(tmp_path, seed):
         data[pos : pos + 1000] = bytes(len(data[pos : pos + 1000]))
     path = tmp_path / src.name
     path.write_bytes(bytes(data))
+    original = src.read_bytes()
+    first_damage = next((i for i, (a, b) in enumerate(zip(original, data)) if a != b), min(len(data), len(original)))
+    full, _ = read(src)
     try:
         responses, stats = read(path)
     except WarcReadError:
+        # Only a file whose first record is damaged may be refused.
+        assert not full or first_damage < _record_end(src, full[0])
         return
     assert stats["warc/responses"] == len(responses)
+    # Reading is sequential: every record that ends before the first damaged
+    # byte is read as it was.
+    intact = [(r.url, r.body) for r in full if r.warc_offset >= 0 and _record_end(src, r) <= first_damage]
+    assert [(r.url, r.body) for r in responses[: len(intact)]] == intact
+
+
+def _record_end(path, response) -> int:
+    """Where the record of ``response`` ends in ``path``: the next record's start, or the file's end."""
+    full, _ = read(path)
+    later = [r.warc_offset for r in full if r.warc_offset > response.warc_offset]
+    return min(later) if later else path.stat().st_size
 
 
 # --------------------------------------------------------------------------
@@ -510,7 +526,7 @@ def test_garbage_file_raises(tmp_path):
 
 def test_broken_gzip_raises(tmp_path):
     path = tmp_path / "broken.warc.gz"
-    path.write_bytes(b"\x1f\x8b\x08\x00" + os.urandom(200))
+    path.write_bytes(b"\x1f\x8b\x08\x00" + random.Random(3).randbytes(200))
     with pytest.raises(WarcReadError, match="cannot be decompressed"):
         read(path)
 
@@ -795,3 +811,34 @@ def test_expand_rejects_urls(tmp_path):
         expand_inputs([str(listing)])
     with pytest.raises(WarcReadError, match="only local files.*https://data.commoncrawl.org/x"):
         expand_inputs(["https://data.commoncrawl.org/x.warc.gz"])
+
+
+def _warc_record(url: str, http: bytes) -> bytes:
+    return (
+        b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: " + url.encode()
+        + b"\r\nWARC-Date: 2026-01-01T00:00:00Z\r\nContent-Type: application/http; msgtype=response\r\n"
+        + b"Content-Length: %d\r\n\r\n" % len(http) + http + b"\r\n\r\n"
+    )
+
+
+def _arc_record(url: str, http: bytes) -> bytes:
+    return b"%s 192.0.2.1 20260101000000 text/html %d\n" % (url.encode(), len(http)) + http + b"\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "record", "header"),
+    [
+        ("status.warc", _warc_record, b""),
+        ("status.arc", _arc_record, b"filedesc://status.arc 0.0.0.0 20260101000000 text/plain 69\n1 0 linkindex\nURL IP-address Archive-date Content-type Archive-length\n\n"),
+    ],
+)
+def test_a_status_code_that_is_not_three_digits_is_no_status(tmp_path, name, record, header):
+    # Found by the fuzzer: a damaged ARC status line read as 2009999999999999999999,
+    # which no pages.status column can hold, so the whole batch failed to write.
+    page = b"<a href='/x'>x</a>"
+    http = b"HTTP/1.1 2009999999999999999999 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(page)
+    path = tmp_path / name
+    path.write_bytes(header + record("http://example.com/", http + page) + record("http://example.com/ok", http.replace(b"2009999999999999999999", b"200") + page))
+    responses, stats = read(path)
+    assert [(r.url, r.status) for r in responses] == [("http://example.com/", None), ("http://example.com/ok", 200)]
+    assert stats["warc/bad_status"] == 1

@@ -51,7 +51,7 @@ from crawler.defaults import (
 )
 from crawler.records import PageRecords, header_pairs, page_records
 from crawler.urls import host_domain, parse_web_url, surt_host
-from pipelines.parquet import PageRow
+from linkindex.schema import PageRow, PageSource
 
 
 @dataclass
@@ -167,7 +167,7 @@ class LinksSpider(scrapy.Spider):
         if records is None:
             self.finished(response.request)
             return
-        if records.src[2] not in self.scope and self.refresh_scope is not None:
+        if records.src.domain not in self.scope and self.refresh_scope is not None:
             self.refresh_scope()
         # Follow-up requests first, the page's records last: once the
         # records are written the request counts as done, and by then its
@@ -175,7 +175,7 @@ class LinksSpider(scrapy.Spider):
         depth = response.meta.get("depth", 0) + 1
         recent = self.recently_requested
         for link in records.links:
-            dst_url, dst_domain = link[0], link[2]
+            dst_url, dst_domain = link.dst_url, link.dst_domain
             # Most links of a page were already requested from other pages
             # (menus, footers): skip those before Scrapy's scheduler and the
             # shared filter spend work on them. The filter still decides for
@@ -232,7 +232,7 @@ class LinksSpider(scrapy.Spider):
         )
         self.counter["pages/seen"] += 1
         return PageItem(
-            PageRecords(page, [], (url, host, host_domain(host), surt_host(host))),
+            PageRecords(page, [], PageSource(url, host, host_domain(host), surt_host(host))),
             lease_id=request.meta.get("lease_id"),
         )
 
