@@ -12,11 +12,13 @@ $(BIN)/linkindex: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# Extract the sample WARC shipped in the repository, build the index, print a report.
+# Crawl the example web twice (examples/web.py, served on loopback), build the
+# index, print the report of the shop it links to, then serve the web
+# interface until Ctrl-C. SERVE=0 stops after the report (CI, scripts).
+SERVE ?= 1
+PORT ?= 8000
 demo: $(BIN)/linkindex
-	$(BIN)/linkindex extract examples/sample.warc.gz --data $(DEMO_DATA) --crawl-id demo
-	$(BIN)/linkindex build --data $(DEMO_DATA)
-	$(BIN)/linkindex report example.org --data $(DEMO_DATA)
+	$(BIN)/python -m examples.demo $(DEMO_DATA) --port $(PORT) $(if $(filter 0,$(SERVE)),--no-serve)
 
 test: $(BIN)/linkindex
 	$(BIN)/pytest -q
@@ -26,6 +28,7 @@ bench: $(BIN)/linkindex
 	$(BIN)/python -m bench crawl
 	$(BIN)/python -m bench distributed
 	$(BIN)/python -m bench redis-memory
+	$(BIN)/python -m bench authority
 	$(BIN)/python -m bench export
 	$(BIN)/python -m bench worst-case
 

@@ -90,3 +90,22 @@ REDIS_RETRY_SECONDS = 120.0
 #: Bloom-filter duplicate filter (LINKINDEX_DUPEFILTER = "bloom").
 BLOOM_CAPACITY = 100_000_000
 BLOOM_ERROR_RATE = 0.001
+
+#: LINK_QUALITY_*: the thresholds of the link-quality flags of the index
+#: (``linkindex build -s NAME=VALUE``; see linkindex/quality.py and docs/tables.md).
+#: sitewide: links to the target from at least this share of the referring
+#: domain's HTML pages that answered 2xx...
+LINK_QUALITY_SITEWIDE_MIN_SHARE = 0.5
+#: ...and from at least this many of them.
+LINK_QUALITY_SITEWIDE_MIN_PAGES = 10
+#: outbound_heavy: the linking pages link to at least this many distinct
+#: external domains, on average.
+LINK_QUALITY_OUTBOUND_HEAVY_MIN_DOMAINS = 100
+#: same_network: a referring domain whose server shares a network (IPv4 /24,
+#: IPv6 /48) with at least this many other referring domains of the target.
+LINK_QUALITY_SAME_NETWORK_MIN_DOMAINS = 3
+#: low_authority: a referring domain whose authority is below this (0-100).
+LINK_QUALITY_LOW_AUTHORITY_BELOW = 5.0
+#: anchor_over_optimised: keyword anchors are more than this share of the
+#: target's dofollow anchor backlinks (each referring domain and text once).
+LINK_QUALITY_KEYWORD_ANCHOR_MAX_SHARE = 0.3

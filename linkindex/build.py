@@ -71,13 +71,36 @@ TABLES = (
     "crawls",
     "current_links",
     "current_backlinks",
+    "disavow_entries",
+    "inbound_links",
     "referring_domains",
     "anchor_distribution",
-    "inbound_links",
     "target_pages",
     "link_breakdown",
     "domain_summary",
+    "link_changes",
+    "referring_domain_changes",
+    "domain_history",
+    "domain_authority",
+    "page_authority",
+    "referring_domain_flags",
+    "referring_domain_risk",
+    "domain_flags",
+    "broken_backlinks",
 )
+#: Macros of queries/macros/ created before the tables (the reference tables
+#: of linkindex.quality come between anchor_words and anchor_class, which
+#: read them), and after them (table macros, which read tables).
+MACROS_BEFORE = ("fetch_state", "anchor_words", "anchor_class")
+MACROS_AFTER = ("link_intersect",)
+#: The server address of every URL's latest fetch, for the same_network flag.
+SERVER_ADDRESSES_SQL = """
+select fct_pages.domain, fct_pages.ip_address
+from page_status
+join fct_pages
+    on fct_pages.crawl_id = page_status.crawl_id
+    and fct_pages.url = page_status.url
+"""
 #: Views over the raw records, for ad-hoc queries; no table reads them.
 RECORD_VIEWS = ("links_all", "pages_all", "links", "pages")
 
@@ -409,7 +432,49 @@ def _directory_bytes(path: Path) -> int:
 # -- the index ------------------------------------------------------------------
 
 
-def _create_index(con, data_dir: Path, crawls: dict[str, CrawlRecords]) -> None:
+def macro_sql(name: str) -> str:
+    """The ``create macro`` statement of ``queries/macros/<name>.sql``."""
+    return resources.files("queries").joinpath("macros", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _python_inputs(data_dir: Path) -> dict:
+    """What Python computes for a table just before its query runs: table name -> function of a connection.
+
+    Each writes a temporary table the query reads: the imported disavow files
+    (_disavow_lines), the PageRank of the domain and page graphs
+    (_domain_pagerank, _page_pagerank), the server networks (_server_networks).
+    The link-quality tables and broken_backlinks all read the current_backlinks
+    view: a temporary copy of it, which comes first in DuckDB's search path,
+    answers for it until the tables are built (``_create_index`` drops it).
+    """
+    from linkindex.authority import domain_graph, page_graph, rank_graph
+    from linkindex.disavow import load_entries
+    from linkindex.quality import load_server_networks
+
+    def rank_domains(con):
+        # current_links is a view: read it once for both graphs.
+        con.execute("create or replace temp table _current_links as select * from current_links")
+        rank_graph(con, domain_graph("_current_links"))
+
+    def rank_pages(con):
+        rank_graph(con, page_graph("_current_links"))
+        con.execute("drop table _current_links")
+
+    def quality_inputs(con):
+        load_server_networks(con, SERVER_ADDRESSES_SQL)
+        database = con.execute("select current_database()").fetchall()[0][0].replace('"', '""')
+        view = f'"{database}".main.current_backlinks'
+        con.execute(f"create or replace temp table current_backlinks as select * from {view}")
+
+    return {
+        "disavow_entries": lambda con: load_entries(con, data_dir),
+        "domain_authority": rank_domains,
+        "page_authority": rank_pages,
+        "referring_domain_flags": quality_inputs,
+    }
+
+
+def _create_index(con, data_dir: Path, crawls: dict[str, CrawlRecords], quality: dict | None = None) -> None:
     _create_contracts(con)
     sources = {
         table: _source(data_dir / table, [f for c in crawls.values() for f in getattr(c, table)], RECORD_GLOB)
@@ -431,10 +496,22 @@ def _create_index(con, data_dir: Path, crawls: dict[str, CrawlRecords]) -> None:
             f"create or replace view {name} as "
             f"select * from read_parquet({source}, hive_partitioning = false, union_by_name = true)"
         )
+    from linkindex.quality import create_reference_tables
+
+    for name in MACROS_BEFORE:
+        if name == "anchor_class":
+            create_reference_tables(con, quality)
+        con.execute(macro_sql(name))
+    inputs = _python_inputs(data_dir)
     for name in TABLES:
+        if name in inputs:
+            inputs[name](con)
         table = model(name)
         kind = "view" if table.materialized == "view" else "table"
         con.execute(f"create or replace {kind} {name} as\n{table.sql}")
+    con.execute("drop table if exists temp.current_backlinks")
+    for name in MACROS_AFTER:
+        con.execute(macro_sql(name))
 
 
 @contextmanager
@@ -460,14 +537,17 @@ def build(
     memory_limit: str | None = None,
     threads: int | None = None,
     log=None,
+    quality: dict[str, str] | None = None,
 ) -> BuildResult:
     """Build ``DIR/index.duckdb`` from the records, computing facts only for crawls that changed.
 
     ``full`` recomputes every crawl's facts. ``memory_limit`` (``4GB``) and
     ``threads`` bound DuckDB (default: its own, at most what the machine
     has); work beyond the limit spills under ``DIR/.build-tmp``. ``log`` is
-    called with a line of text for each step. Returns the row count of every
-    fact model and table, and what was rebuilt.
+    called with a line of text for each step. ``quality``: LINK_QUALITY_*
+    thresholds (name -> value as text) in place of their defaults
+    (``crawler/defaults.py``). Returns the row count of every fact model and
+    table, and what was rebuilt.
     """
     started = time.monotonic()
     if "://" in str(data_dir) and not str(data_dir).startswith("file://"):
@@ -478,6 +558,12 @@ def build(
             "links/ and pages/ prefixes down (e.g. `aws s3 sync`) or mount the bucket, then build there"
         )
     data_dir = Path(str(data_dir).removeprefix("file://")).absolute()
+    from linkindex.quality import SettingError, quality_settings
+
+    try:
+        quality_settings(quality)
+    except SettingError as exc:
+        raise IndexBuildError(str(exc)) from None
     say = log or (lambda message: None)
     crawls = scan_records(data_dir)
     settings = resource_settings(memory_limit, threads)
@@ -535,7 +621,7 @@ def build(
                 say("tables")
                 with connect(tmp, config={**config, "preserve_insertion_order": True}) as con:
                     try:
-                        _create_index(con, data_dir, crawls)
+                        _create_index(con, data_dir, crawls, quality)
                         for name in FACTS:
                             result[name] = sum(
                                 (read_manifest(data_dir, c) or {}).get("rows", {}).get(name, 0) for c in crawls

@@ -5,6 +5,10 @@
     linkindex build --data DIR                      Parquet -> DuckDB link index
     linkindex report TARGET --data DIR              backlink profile of a domain, host, prefix or URL
     linkindex query "SQL" --data DIR                ad-hoc SQL over the index
+    linkindex crawls --data DIR                     the crawls in the index, in crawl order
+    linkindex intersect DOMAIN... --data DIR        referring domains of competitors, not yours
+    linkindex disavow export DOMAIN --data DIR      a disavow file for Google from the risk flags
+    linkindex disavow import FILE --target DOMAIN   a disavow file kept with the data
     linkindex export --data DIR --to DEST           tables (and records) -> Parquet dataset or PostgreSQL
 
   On a cluster, through Redis (--redis URL or $REDIS_URL):

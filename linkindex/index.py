@@ -169,6 +169,10 @@ def _plain(value):
     return str(value)
 
 
+#: For commands that write JSON documents of their own.
+plain = _plain
+
+
 def _text(value) -> str:
     """A value as one CSV field or table cell."""
     value = _plain(value)

@@ -9,10 +9,15 @@
 --   referring_domains   bigint   distinct src_domain using this text
 --   dofollow_backlinks  bigint   of those, without nofollow (neither rel nor page-level)
 --   share               double   backlinks / the target's anchor backlinks, 0..1 (sums to 1 per target)
+--   anchor_class        varchar  branded, naked_url, generic, image, empty or keyword (anchor_class())
 --
 -- Anchor backlinks only: link records with internal = false and kind anchor,
 -- image or area. Canonical and redirect records carry no text and are not
 -- anchors, so they are left out of the counts and of the share.
+--
+-- anchor_class is the class of the text for the target by the rules of
+-- queries/macros/anchor_class.sql; a text used only by image links is
+-- image, and a text used by image and text links is classed as text.
 
 with
 
@@ -22,6 +27,7 @@ anchors as (
         dst_domain as target_domain,
         anchor_text,
         src_domain,
+        kind,
         occurrences,
         nofollow_occurrences
     from fct_backlinks
@@ -37,7 +43,8 @@ per_referring_domain as (
         anchor_text,
         src_domain,
         sum(occurrences) as backlinks,
-        sum(occurrences - nofollow_occurrences) as dofollow_backlinks
+        sum(occurrences - nofollow_occurrences) as dofollow_backlinks,
+        bool_and(kind = 'image') as images_only
     from anchors
     group by target_domain, anchor_text, src_domain
 
@@ -50,7 +57,8 @@ per_anchor as (
         anchor_text,
         sum(backlinks)::bigint as backlinks,
         count(*) as referring_domains,
-        sum(dofollow_backlinks)::bigint as dofollow_backlinks
+        sum(dofollow_backlinks)::bigint as dofollow_backlinks,
+        bool_and(images_only) as images_only
     from per_referring_domain
     group by target_domain, anchor_text
 
@@ -64,7 +72,8 @@ final as (
         backlinks,
         referring_domains,
         dofollow_backlinks,
-        backlinks::double / sum(backlinks) over (partition by target_domain) as share
+        backlinks::double / sum(backlinks) over (partition by target_domain) as share,
+        anchor_class(anchor_text, case when images_only then 'image' else 'anchor' end, target_domain) as anchor_class
     from per_anchor
 
 )

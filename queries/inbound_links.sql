@@ -19,9 +19,13 @@
 --   first_seen     timestamptz  earliest fetched_at of src_url with this link (UTC)
 --   last_seen      timestamptz  latest fetched_at of src_url with this link (UTC)
 --   dst_status     smallint     HTTP status of the latest fetch of dst_url; null when never fetched
+--   disavowed      boolean      the disavow file imported for dst_domain disavows src_url
 --
--- Backlinks only (internal = false), merged over crawls from fct_backlinks. The
--- first occurrence is the earliest by (fetched_at, crawl_id, position).
+-- Backlinks only (internal = false), merged over crawls from fct_backlinks.
+-- The first occurrence is the earliest by (fetched_at, crawl_id, position).
+-- A backlink is disavowed when the file imported for its target
+-- (disavow_entries) has a domain: entry for the host of src_url or a domain
+-- above it, or src_url itself.
 
 with
 
@@ -34,6 +38,7 @@ backlinks as (
         kind,
         dst_domain,
         src_domain,
+        src_host,
         occurrences,
         nofollow_occurrences,
         ugc_occurrences,
@@ -66,6 +71,7 @@ grouped as (
         -- the domains are functions of the URLs, so any value is the value
         any_value(dst_domain) as dst_domain,
         any_value(src_domain) as src_domain,
+        any_value(src_host) as src_host,
         sum(nofollow_occurrences) = sum(occurrences) as nofollow,
         sum(ugc_occurrences) > 0 as ugc,
         sum(sponsored_occurrences) > 0 as sponsored,
@@ -80,6 +86,25 @@ grouped as (
         max(fetched_at) as last_seen
     from backlinks
     group by dst_url, src_url, anchor_text, kind
+
+),
+
+disavowed as (
+
+    select distinct
+        grouped.dst_url,
+        grouped.src_url,
+        grouped.anchor_text,
+        grouped.kind
+    from grouped
+    join disavow_entries
+        on disavow_entries.target_domain = grouped.dst_domain
+        and disavow_entries.entry_domain = grouped.src_domain
+    where (
+            disavow_entries.entry_kind = 'domain'
+            and (grouped.src_host = disavow_entries.entry or ends_with(grouped.src_host, '.' || disavow_entries.entry))
+        )
+        or (disavow_entries.entry_kind = 'url' and grouped.src_url = disavow_entries.entry)
 
 ),
 
@@ -101,10 +126,16 @@ final as (
         grouped.occurrences,
         grouped.first_seen,
         grouped.last_seen,
-        page_status.status as dst_status
+        page_status.status as dst_status,
+        disavowed.dst_url is not null as disavowed
     from grouped
     left join page_status
         on page_status.url = grouped.dst_url
+    left join disavowed
+        on disavowed.dst_url = grouped.dst_url
+        and disavowed.src_url = grouped.src_url
+        and disavowed.anchor_text = grouped.anchor_text
+        and disavowed.kind = grouped.kind
 
 )
 

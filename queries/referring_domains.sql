@@ -10,9 +10,12 @@
 --   linked_pages        bigint       distinct target URLs linked to (dst_url)
 --   first_seen          timestamptz  earliest fetched_at of a linking page (UTC)
 --   last_seen           timestamptz  latest fetched_at of a linking page (UTC)
+--   disavowed           boolean      every backlink from it is disavowed (inbound_links.disavowed)
 --
 -- A backlink is a link record with internal = false, of any kind (anchor,
--- image, area, canonical, redirect).
+-- image, area, canonical, redirect). A referring domain is disavowed when
+-- the disavow file imported for the target disavows every page of it that
+-- links there: a domain: entry for it, or every one of those pages.
 
 with
 
@@ -45,7 +48,7 @@ per_target_page as (
 
 ),
 
-final as (
+per_domain as (
 
     select
         target_domain,
@@ -57,6 +60,29 @@ final as (
         max(last_seen) as last_seen
     from per_target_page
     group by target_domain, referring_domain
+
+),
+
+disavowed as (
+
+    select
+        dst_domain as target_domain,
+        src_domain as referring_domain,
+        bool_and(disavowed) as disavowed
+    from inbound_links
+    group by dst_domain, src_domain
+
+),
+
+final as (
+
+    select
+        per_domain.*,
+        disavowed.disavowed
+    from per_domain
+    join disavowed
+        on disavowed.target_domain = per_domain.target_domain
+        and disavowed.referring_domain = per_domain.referring_domain
 
 )
 

@@ -170,7 +170,7 @@ def sample_records() -> tuple[list[dict], list[dict]]:
         ),
         link("c1", ts(2, 9), STORY, GONE, "broken", rel="sponsored nofollow", placement="aside", position=1),
         link("c1", ts(2, 9), STORY, STORY, kind="canonical", position=2),
-        link("c1", ts(2, 9), STORY, POST, "a blog", placement="main", position=3),
+        link("c1", ts(2, 9), STORY, POST, "travel stories", placement="main", position=3),
         # c1, a redirect and a robots-nofollow copy with a cross-domain canonical
         link("c1", ts(2, 11), "https://old.blog.net/", HOME, kind="redirect", position=0),
         link(
@@ -207,9 +207,16 @@ def sample_records() -> tuple[list[dict], list[dict]]:
     return links, pages
 
 
+#: The disavow file imported for example.com: every link from spam.biz, and one page of news.org.
+SAMPLE_DISAVOW = "# imported\ndomain:spam.biz\nhttps://news.org/story\n"
+
+
 def write_sample(data_dir: str | Path) -> Path:
-    """Write the sample crawl's Parquet records under ``data_dir``; return it."""
+    """Write the sample crawl's Parquet records under ``data_dir``, and its disavow file; return it."""
     links, pages = sample_records()
     write_parquet(data_dir, "links", links)
     write_parquet(data_dir, "pages", pages)
+    disavow = Path(data_dir) / "disavow" / "example.com.txt"
+    disavow.parent.mkdir(parents=True, exist_ok=True)
+    disavow.write_text(SAMPLE_DISAVOW)
     return Path(data_dir)

@@ -55,6 +55,15 @@ def test_bench_redis_memory():
         assert structure in out
 
 
+def test_bench_authority(tmp_path):
+    out = bench("authority", "--edges", 20_000, "--nodes", 2_000, "--baseline-edges", 2_000, "--scratch", tmp_path)
+    for header in ("ranker", "edges/s", "peak memory", "networkx.pagerank"):
+        assert header in out
+    assert "linkindex / networkx, edges/s on the baseline graph:" in out
+    assert "ranks sum to 1.0000000000" in out
+    assert list(tmp_path.iterdir()) == []  # the graph databases are removed
+
+
 @pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
 def test_bench_export():
     out = bench("export", "--rows", 5_000)

@@ -57,8 +57,8 @@ def test_an_incremental_build_computes_the_new_crawl_only_and_equals_a_full_buil
     assert (again.rebuilt, again.reused) == (["c3"], ["c1", "c2"])
 
     scratch = tmp_path / "scratch"
-    shutil.copytree(data / "links", scratch / "links")
-    shutil.copytree(data / "pages", scratch / "pages")
+    for folder in ("links", "pages", "disavow"):
+        shutil.copytree(data / folder, scratch / folder)
     full = build(scratch, full=True)
     assert full.rebuilt == ["c1", "c2", "c3"]
     assert dict(again) == dict(full)

@@ -41,7 +41,7 @@ from linkindex.export import (
 from linkindex.index import TABLES, build, connect, open_index
 from linkindex.models import model, parse_header
 from linkindex.schema import SCHEMAS, TIMESTAMP
-from tests.helpers import link, page, ts, write_parquet, write_sample
+from tests.helpers import GONE, link, page, ts, write_parquet, write_sample
 
 dbapi = pytest.importorskip("adbc_driver_postgresql.dbapi", reason="ADBC's PostgreSQL driver (linkindex[postgresql])")
 
@@ -71,11 +71,18 @@ def index_a(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def index_b(tmp_path_factory) -> Path:
-    """The sample crawl plus c3, built: every table differs from ``index_a``'s."""
+    """The sample crawl plus c3, built: every table differs from ``index_a``'s.
+
+    c3 also links to the page of example.com that is gone (a broken backlink), and example.com's disavow file
+    has one more entry."""
     data = write_sample(tmp_path_factory.mktemp("index-b"))
     links, pages = third_crawl()
+    links.append(link("c3", links[0]["fetched_at"], "https://forum.io/t/1", GONE, "old docs", position=3))
+    pages[0]["links_out"] = len(links)
     write_parquet(data, "links", links)
     write_parquet(data, "pages", pages)
+    with open(data / "disavow" / "example.com.txt", "a") as disavow:
+        disavow.write("domain:forum.io\n")
     build(data)
     return data
 
@@ -468,8 +475,11 @@ def test_parquet_dataset_reads_back_row_for_row(index_a, tmp_path):
             assert [(c["name"], c["type"], c["description"]) for c in described["columns"]] == [
                 (c.name, c.type, c.description) for c in header.columns
             ]
-            assert described["partitioning"] is None
-            assert [p.name for p in (dest / name).iterdir() if p.is_dir()] == []
+            if export_table(name).partition:  # a table of changes per crawl: one partition per crawl
+                assert described["partitioning"] == {"style": "hive", "columns": ["crawl_id"]}
+            else:
+                assert described["partitioning"] is None
+                assert [p.name for p in (dest / name).iterdir() if p.is_dir()] == []
     assert not (dest / STAGING).exists()
 
     # Records: one partition per crawl, the partition column only in the directory names.

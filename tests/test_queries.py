@@ -83,6 +83,16 @@ def test_build_counts_facts_and_tables(tmp_path):
         "target_pages": 5,
         "link_breakdown": 14,
         "domain_summary": 3,
+        "disavow_entries": 2,
+        "link_changes": 3,
+        "referring_domain_changes": 1,
+        "domain_history": 5,
+        "domain_authority": 4,
+        "page_authority": 8,
+        "referring_domain_flags": 5,
+        "referring_domain_risk": 3,
+        "domain_flags": 1,
+        "broken_backlinks": 1,
     }
     with open_index(tmp_path) as con:
         views = {name: con.execute(f"select count(*) from {name}").fetchall()[0][0] for name in RECORD_VIEWS}
@@ -157,8 +167,8 @@ def test_build_refuses_records_of_another_schema_major_version(tmp_path):
 
 
 def test_build_is_deterministic(tmp_path, data_dir):
-    shutil.copytree(data_dir / "links", tmp_path / "links")
-    shutil.copytree(data_dir / "pages", tmp_path / "pages")
+    for folder in ("links", "pages", "disavow"):
+        shutil.copytree(data_dir / folder, tmp_path / folder)
     build(tmp_path)
     with open_index(data_dir) as first, open_index(tmp_path) as second:
         for name in TABLES:
@@ -310,6 +320,7 @@ def test_inbound_links_merges_occurrences(con):
             "first_seen": ts(1, 12),
             "last_seen": ts(1, 10, month=2),
             "dst_status": 200,  # 500 in c1, 200 in c2: the latest
+            "disavowed": False,
         }
     ]
 
@@ -339,6 +350,7 @@ def test_target_pages(con):
     sql = """
         select dst_url, backlinks, dofollow_backlinks, referring_domains, referring_pages, dst_status
         from target_pages where target_domain = $domain
+        order by backlinks desc, dst_url
     """
     assert con.execute(sql, EXAMPLE).fetchall() == [
         (HOME, 7, 4, 3, 4, 200),
@@ -401,6 +413,55 @@ EXPECTED = [
     ("news.org", 2, "2024-01-02T09:00:00+00:00"),
     ("spam.biz", 2, "2024-01-02T12:00:00+00:00"),
 ]
+
+
+def test_link_changes_between_the_two_sample_crawls(con):
+    # c2 fetched blog.net/post again (kept fetch c1 12:00 before) and example.com/ (a 500 in c1, read then).
+    sql = """
+        select crawl_id, previous_crawl_id, event, reason, src_url, dst_url, anchor_text, nofollow_before,
+            nofollow_after, rel_before, rel_after
+        from link_changes order by src_url, dst_url
+    """
+    # Backlinks only: blog.net/post losing its link to blog.net/about is no event.
+    assert con.execute(sql).fetchall() == [
+        ("c2", "c1", "changed", "became_nofollow", POST, HOME, "Example", False, True, "", "nofollow ugc"),
+        ("c2", "c1", "lost", "removed_from_page", POST, PRICING, "pricing", True, None, "nofollow", None),
+        ("c2", "c1", "new", "added_to_page", HOME, "https://news.org/", "News", None, False, None, ""),
+    ]
+    # news.org gains example.com as a referring domain; example.com keeps blog.net (now nofollow)
+    assert con.execute(
+        "select target_domain, referring_domain, crawl_id, event, backlinks_before, backlinks_after "
+        "from referring_domain_changes"
+    ).fetchall() == [("news.org", "example.com", "c2", "new", 0, 1)]
+
+
+def test_disavowed_backlinks_and_referring_domains(con):
+    # The sample's disavow file for example.com: domain:spam.biz and the page news.org/story.
+    sql = "select src_url, anchor_text from inbound_links where disavowed order by all"
+    assert con.execute(sql).fetchall() == [
+        (STORY, "Example logo"),
+        (STORY, "broken"),
+        ("https://spam.biz/copy", ""),
+        ("https://spam.biz/copy", "Example"),
+    ]
+    sql = "select target_domain, referring_domain from referring_domains where disavowed order by all"
+    assert con.execute(sql).fetchall() == [("example.com", "news.org"), ("example.com", "spam.biz")]
+    assert con.execute("select * from disavow_entries order by line").fetchall() == [
+        ("example.com", "domain", "spam.biz", "spam.biz", 2),
+        ("example.com", "url", STORY, "news.org", 3),
+    ]
+
+
+def test_anchor_classes(con):
+    sql = "select target_domain, anchor_text, anchor_class from anchor_distribution order by all"
+    assert con.execute(sql).fetchall() == [
+        ("blog.net", "travel stories", "keyword"),
+        ("example.com", "Example", "branded"),
+        ("example.com", "Example logo", "image"),
+        ("example.com", "broken", "keyword"),
+        ("example.com", "pricing", "keyword"),
+        ("news.org", "News", "branded"),
+    ]
 
 
 def test_query_csv_to_stdout(data_dir, capsys):
@@ -494,9 +555,14 @@ def test_views_read_the_records_through_the_index(con):
 
 def test_the_tables_doc_covers_every_table_and_its_examples_run(con):
     doc = (QUERIES_DIR.parent / "docs" / "tables.md").read_text()
-    documented = [line.split("`")[1] for line in doc.splitlines() if line.startswith("### `")]
+    sections = doc.split("\n### `")[1:]
+    documented = [section.split("`", 1)[0] for section in sections]
     assert sorted(documented) == sorted(TABLES)
+    for name, section in zip(documented, sections):
+        section = section.split("\n## ", 1)[0]
+        assert section.count("```sql\n") == 1, f"{name}: one example query"
+    # Every example runs, those of the macros too.
     examples = [block.split("```", 1)[0] for block in doc.split("```sql\n")[1:]]
-    assert len(examples) == len(TABLES)
+    assert len(examples) > len(TABLES)
     for sql in examples:
         con.sql(sql).to_arrow_table()

@@ -34,6 +34,7 @@ written as a Parquet dataset under --output DEST (DEST/<table>/, the layout
 of `linkindex export`; see docs/spark.md)."""
 EXAMPLES = examples(
     "linkindex build --data idx",
+    "linkindex build --data idx -s LINK_QUALITY_SITEWIDE_MIN_PAGES=20",
     "linkindex report example.com --data idx",
     "linkindex build --engine spark --data s3a://bucket/idx --output s3a://bucket/idx-tables",
 )
@@ -50,6 +51,14 @@ def add_arguments(parser):
     )
     parser.add_argument(
         "--threads", type=positive_int, metavar="N", help="threads DuckDB may use (default: one per core)"
+    )
+    parser.add_argument(
+        "-s",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a link-quality threshold (LINK_QUALITY_*, see docs/tables.md) for this build (repeatable)",
     )
     add_engine(parser, "DIR/index.duckdb on this machine", "Parquet datasets under --output, on any Spark cluster")
     parser.add_argument(
@@ -69,8 +78,15 @@ def run(args, console: Console) -> int:
     hint = "give Spark its resources with --conf, e.g. --conf spark.executor.memory=8g"
     if not check_engine_options(args, ["--memory-limit", "--threads"], hint):
         return EXIT_USAGE
+    settings = {}
+    for setting in args.settings:
+        name, equals, value = setting.partition("=")
+        if not equals or not name.strip():
+            error(f"-s {setting}: write NAME=VALUE")
+            return EXIT_USAGE
+        settings[name.strip()] = value.strip()
     if args.engine == "spark":
-        return run_on_spark(args, console)
+        return run_on_spark(args, console, settings)
     if args.output:
         error(f"--output goes with --engine spark; the DuckDB index is {os.path.join(args.data, 'index.duckdb')}")
         return EXIT_USAGE
@@ -82,6 +98,7 @@ def run(args, console: Console) -> int:
             full=args.full,
             memory_limit=args.memory_limit,
             threads=args.threads,
+            quality=settings,
             log=lambda line: errors.print(line, highlight=False, soft_wrap=True),
         )
     except IndexBuildError as exc:
@@ -119,8 +136,11 @@ def run(args, console: Console) -> int:
     return EXIT_OK
 
 
-def run_on_spark(args, console: Console) -> int:
+def run_on_spark(args, console: Console, settings: dict[str, str]) -> int:
     """The build on Spark. The session ends with this process (one made by a caller is left running)."""
+    if settings:
+        error("-s goes with the DuckDB build; the Spark build uses the link-quality defaults")
+        return EXIT_USAGE
     if not args.output:
         error("--engine spark writes Parquet datasets: give --output DEST (a directory or a URI)")
         return EXIT_USAGE

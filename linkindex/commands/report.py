@@ -12,7 +12,13 @@ backlinks, referring domains and pages, dofollow share and the dates seen;
 the top referring domains, anchors and most-linked pages; and the backlinks
 by rel (dofollow, nofollow, ugc, sponsored), by placement on the linking page
 (main, nav, footer, comment, ...) and by kind (anchor, image, redirect,
-canonical, ...). A target the index holds no backlink to exits with 1.
+canonical, ...); then the authority and rank of its registered domain
+(and of the page, for one URL), the backlinks and referring domains new and
+lost since the previous crawl with the top lost ones and why, the backlinks
+the latest crawl did not re-check, the link-quality flags and risk of the
+referring domains, the anchor classes, the broken backlinks to reclaim and
+the disavowed share. --format json prints the whole report as one JSON
+document. A target the index holds no backlink to exits with 1.
 
 A target is, by --mode:
   exact       one URL: https://example.com/pricing
@@ -24,6 +30,7 @@ typed without http:// or https://, an exact URL or prefix matches both."""
 EXAMPLES = examples(
     "linkindex report example.com --data idx --top 25",
     "linkindex report https://example.com/blog/ --mode prefix --data idx",
+    "linkindex report example.com --data idx --format json > report.json",
 )
 
 
@@ -46,19 +53,35 @@ def add_arguments(parser):
         help="write the overview of a registered domain as one self-contained HTML file (charts included; "
         "reads offline, prints)",
     )
+    parser.add_argument(
+        "--format", choices=("table", "json"), default="table", help="json: the whole report as one JSON document"
+    )
 
 
 def run(args, console: Console) -> int:
-    from linkindex.index import IndexBuildError
+    import json
+    import sys
+
+    from linkindex.index import IndexBuildError, plain
     from linkindex.report import report
 
     if args.html:
         return _html(args, console)
     try:
-        result = report(args.data, args.domain, top=args.top, console=console, errors=errors, mode=args.mode)
+        result = report(
+            args.data,
+            args.domain,
+            top=args.top,
+            console=console,
+            errors=errors,
+            mode=args.mode,
+            show=args.format == "table",
+        )
     except IndexBuildError as exc:
         error(f"{exc}")
         return EXIT_USAGE
+    if args.format == "json":
+        sys.stdout.write(json.dumps(plain(result), ensure_ascii=False, indent=2) + "\n")
     return EXIT_OK if result["totals"]["backlinks"] else EXIT_PARTIAL
 
 

@@ -222,6 +222,7 @@ def overview(index: WebIndex, domain: str, top: int = TOP) -> dict | None:
         "kind": {},
         "placement": {},
         "broken": index.record(BROKEN_COUNT_SQL, params),
+        "crawls": len(crawls(index)),
     }
     for row in index.records(BREAKDOWN_SQL, params):
         result[row["dimension"]][row["value"]] = row["backlinks"]
