@@ -138,9 +138,6 @@ def run(args, console: Console) -> int:
 
 def run_on_spark(args, console: Console, settings: dict[str, str]) -> int:
     """The build on Spark. The session ends with this process (one made by a caller is left running)."""
-    if settings:
-        error("-s goes with the DuckDB build; the Spark build uses the link-quality defaults")
-        return EXIT_USAGE
     if not args.output:
         error("--engine spark writes Parquet datasets: give --output DEST (a directory or a URI)")
         return EXIT_USAGE
@@ -151,7 +148,9 @@ def run_on_spark(args, console: Console, settings: dict[str, str]) -> int:
     from linkindex.spark.build import build
 
     try:
-        result = build(spark, args.data, args.output, log=lambda line: errors.print(line, highlight=False))
+        result = build(
+            spark, args.data, args.output, quality=settings, log=lambda line: errors.print(line, highlight=False)
+        )
     except IndexBuildError as exc:
         error(f"{exc}")
         return EXIT_USAGE

@@ -70,7 +70,7 @@ def _rank(spark, links, labelled, damping, tolerance, max_iterations, log):
         ends = links.select(F.col("src").alias("node"), F.col("src_label").alias("label")).unionByName(
             links.select(F.col("dst").alias("node"), F.col("dst_label").alias("label"))
         )
-        nodes = ends.where(F.col("node").isNotNull()).groupBy("node").agg(F.any_value("label").alias("label"))
+        nodes = ends.where(F.col("node").isNotNull()).groupBy("node").agg(F.any_value("label", ignoreNulls=True).alias("label"))
     else:
         ends = links.select(F.col("src").alias("node")).unionByName(links.select(F.col("dst").alias("node")))
         nodes = ends.where(F.col("node").isNotNull()).distinct()
@@ -111,10 +111,15 @@ def _rank(spark, links, labelled, damping, tolerance, max_iterations, log):
     while steps < max_iterations:
         steps += 1
         spread = (damping * dangling_rank + (1.0 - damping)) / n
+        # Each node's inflow summed smallest share first, not in the order the rows arrive: nodes that
+        # receive the same shares get bit-for-bit the same rank (two pages in the same place of the graph
+        # rank equal, as on one machine), and a build ranks the same to the last bit every time.
         flow = (
             state.join(weighted, state["id"] == weighted["src_id"])
             .groupBy("dst_id")
-            .agg(F.sum(F.col("rank") * F.col("share")).alias("flow"))
+            .agg(F.array_sort(F.collect_list(F.struct((F.col("rank") * F.col("share")).alias("part"), "src_id")))
+                 .alias("parts"))
+            .select("dst_id", F.aggregate("parts", F.lit(0.0), lambda total, p: total + p["part"]).alias("flow"))
         )
         # The step's L1 change and the rank now held by dangling nodes, observed as the step is
         # computed: one Spark job per step.

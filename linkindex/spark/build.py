@@ -30,9 +30,15 @@ moved into place only when all of them are complete; each move replaces one
 table directory (renames, on object stores a copy), so a failed build leaves
 the previous tables as they were.
 
-Where the DuckDB build calls Python, the Spark build does on the executors:
-``host_domains`` (the Public Suffix List lookup of ``crawler.urls``) is a
-Python function applied to the distinct hosts.
+Where the DuckDB build calls Python, the Spark build calls the same Python:
+``host_domains`` (the Public Suffix List lookup of ``crawler.urls``) and the
+server networks of ``referring_domain_flags`` (``linkindex.quality``) are
+Python functions applied on the executors to the distinct hosts and
+addresses; the reference tables of ``linkindex.quality`` and the imported
+disavow files (``linkindex.disavow``) are read on the driver, as they are
+small; the PageRank of ``domain_authority`` and ``page_authority`` is the
+iterative DataFrame job of ``linkindex.spark.authority``, over the graphs
+``linkindex.authority`` defines (the same SQL).
 """
 
 from datetime import datetime, timezone
@@ -43,7 +49,17 @@ import time
 
 import pyarrow as pa
 
-from linkindex.build import FACTS, STAGING, TABLES, URL_HOST_MACRO, check_record_file, scan_records
+from linkindex.build import (
+    FACTS,
+    MACROS_BEFORE,
+    SERVER_ADDRESSES_SQL,
+    STAGING,
+    TABLES,
+    URL_HOST_MACRO,
+    check_record_file,
+    macro_sql,
+    scan_records,
+)
 from linkindex.dataset import SCHEMA_FILE, swap_in
 from linkindex.dataset import STAGING as STAGING_DIR
 from linkindex.db import IndexBuildError
@@ -53,8 +69,8 @@ from linkindex.schema import LINKS_SCHEMA, PAGES_SCHEMA
 from linkindex.spark.session import configure
 from linkindex.spark.sql import TranslationError, to_spark
 
-#: The macros the models call (DuckDB ``create macro`` statements), expanded for Spark.
-MACROS = (URL_HOST_MACRO,)
+#: The macros the models call (DuckDB ``create macro`` statements of ``queries/macros/``), expanded for Spark.
+MACROS = (URL_HOST_MACRO, *(macro_sql(name) for name in MACROS_BEFORE))
 
 
 def arrow_to_spark(arrow_type: pa.DataType) -> str:
@@ -234,6 +250,87 @@ def register_sources(spark, data: str) -> None:
     hosts.select("host", domain("host").alias("domain")).createOrReplaceTempView("host_domains")
 
 
+def register_reference_tables(spark, quality: dict[str, str] | None = None) -> None:
+    """The reference tables of ``linkindex.quality`` the link-quality tables read, as views:
+    ``link_quality_settings`` (``quality`` overriding the defaults), ``risk_rules``, ``generic_anchors``."""
+    from linkindex.quality import GENERIC_ANCHORS_SQL, reference_tables
+
+    for name, table in reference_tables(quality).items():
+        spark.createDataFrame(table).createOrReplaceTempView(name)
+    spark.sql(to_spark(GENERIC_ANCHORS_SQL, MACROS)).localCheckpoint().createOrReplaceTempView("generic_anchors")
+
+
+def _disavow_files(spark, data: str) -> list[tuple[str, bytes]]:
+    """(target domain, bytes) of every imported disavow file under ``data`` (``DIR/disavow/<target>.txt``)."""
+    from linkindex.disavow import FOLDER, stored_files
+
+    if data.startswith("file://"):
+        return [(target, path.read_bytes()) for target, path in stored_files(data.removeprefix("file://"))]
+    fs, pattern = _hadoop(spark, f"{data}/{FOLDER}/*.txt")
+    if not fs.globStatus(pattern):
+        return []
+    files = spark.sparkContext.binaryFiles(f"{data}/{FOLDER}/*.txt").collect()
+    return sorted((path.rsplit("/", 1)[1].removesuffix(".txt"), bytes(content)) for path, content in files)
+
+
+def _register_disavow_lines(spark, data: str) -> None:
+    """``_disavow_lines``: the entries of the imported disavow files, as ``linkindex.disavow`` reads them."""
+    from linkindex.disavow import entries_table
+
+    entries = entries_table(_disavow_files(spark, data))
+    schema = ", ".join(f"`{f.name}` {arrow_to_spark(f.type)}" for f in entries.schema)
+    spark.createDataFrame(entries.to_pylist(), schema).createOrReplaceTempView("_disavow_lines")
+
+
+def _register_ranks(spark, graph, log) -> None:
+    """The temporary view ``graph.table`` (``linkindex.authority``): the PageRank of the graph its SQL
+    defines, ranked by the iterative DataFrame job of ``linkindex.spark.authority``."""
+    from linkindex.spark.authority import AuthorityError, rank
+
+    links = spark.sql(to_spark(graph.links, MACROS))
+    try:
+        ranked, steps = rank(links, labelled=graph.labelled, log=log)
+    except AuthorityError as exc:
+        raise IndexBuildError(f"{graph.table}: {exc}") from exc
+    ranked.localCheckpoint().createOrReplaceTempView(graph.table)
+    log(f"  PageRank converged in {steps} steps")
+
+
+def _network_of(address):
+    """The network a server address is counted in (runs on the executors)."""
+    from linkindex.quality import network_of
+
+    return network_of(address)
+
+
+def _register_server_networks(spark) -> None:
+    """``_server_networks(domain, network)``: the networks of the servers of every URL's latest fetch, by
+    ``linkindex.quality.network_of`` applied to the distinct (domain, address) pairs."""
+    from pyspark.sql import functions as F
+
+    pairs = spark.sql(
+        to_spark(
+            f"select distinct domain, ip_address from ({SERVER_ADDRESSES_SQL}) where ip_address is not null", MACROS
+        )
+    )
+    network = F.udf(_network_of, "string", useArrow=False)
+    networks = pairs.select("domain", network("ip_address").alias("network")).where("network is not null")
+    networks.distinct().localCheckpoint().createOrReplaceTempView("_server_networks")
+
+
+def python_inputs(spark, data: str, log) -> dict:
+    """What Python computes for a table just before its query runs (as ``linkindex.build`` has it):
+    table name -> function writing the views the query reads."""
+    from linkindex.authority import domain_graph, page_graph
+
+    return {
+        "disavow_entries": lambda: _register_disavow_lines(spark, data),
+        "domain_authority": lambda: _register_ranks(spark, domain_graph("current_links"), log),
+        "page_authority": lambda: _register_ranks(spark, page_graph("current_links"), log),
+        "referring_domain_flags": lambda: _register_server_networks(spark),
+    }
+
+
 def _typed(frame, described: Model):
     """The model's columns, in its header's order and with its header's types."""
     from pyspark.sql import functions as F
@@ -288,18 +385,28 @@ def _clear_earlier_runs(spark, output: str) -> None:
             fs.delete(status.getPath(), True)
 
 
-def build(spark, data: str | Path, output: str | Path, *, log=None) -> SparkBuildResult:
+def build(
+    spark, data: str | Path, output: str | Path, *, log=None, quality: dict[str, str] | None = None
+) -> SparkBuildResult:
     """Build every fact and table of ``queries/`` from the records under ``data`` on ``spark``, and write
     the tables as Parquet datasets under ``output`` (local paths or any URI Spark writes).
 
-    Returns the row count of every fact model and table. Raises
+    ``quality``: LINK_QUALITY_* thresholds (name -> value as text) in
+    place of their defaults, as ``linkindex build -s`` gives them. Returns
+    the row count of every fact model and table. Raises
     IndexBuildError for records that are missing or unreadable, and when
     Spark fails (with Spark's message).
     """
     from py4j.protocol import Py4JError
     from pyspark.errors import PySparkException
 
+    from linkindex.quality import SettingError, quality_settings
+
     started = time.monotonic()
+    try:
+        quality_settings(quality)
+    except SettingError as exc:
+        raise IndexBuildError(str(exc)) from None
     say = log or (lambda message: None)
     data_uri, output_uri = as_uri(data), as_uri(output)
     configure(spark)
@@ -314,8 +421,12 @@ def build(spark, data: str | Path, output: str | Path, *, log=None) -> SparkBuil
         result.crawls = sorted(
             row[0] for row in spark.sql(f"select distinct {CRAWL_COLUMN} from fct_pages").collect()
         )
+        register_reference_tables(spark, quality)
+        inputs = python_inputs(spark, data_uri, say)
         for name in TABLES:
             say(f"table: {name}")
+            if name in inputs:
+                inputs[name]()
             described = model(name)
             directory = f"{stage}/tables/{name}"
             result[name] = _materialize(spark, described, directory, order=True)
