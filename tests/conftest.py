@@ -55,3 +55,24 @@ def spark():
     )
     yield session
     session.stop()
+
+
+#: What Scrapy logs when our code raises.
+CODE_ERRORS = ("Spider error processing", "Error processing", "Error caught on signal handler", "Unhandled error")
+
+
+@pytest.fixture(scope="session")
+def example_web(tmp_path_factory):
+    """The example web (examples/web.py) crawled twice, V1 then V2 as crawls v1 and v2, and built by DuckDB:
+    one data directory for every test module that reads it (copy it before changing it)."""
+    from examples import web
+    from linkindex.index import build
+
+    data = tmp_path_factory.mktemp("web") / "data"
+    for version, crawl_id in ((web.V1, "v1"), (web.V2, "v2")):
+        done = web.crawl(version, data, crawl_id)
+        assert done.returncode == 0, done.stderr[-3000:]
+        for marker in CODE_ERRORS:
+            assert marker not in done.stderr, done.stderr[-3000:]
+    build(data)
+    return data
