@@ -70,7 +70,9 @@ def _rank(spark, links, labelled, damping, tolerance, max_iterations, log):
         ends = links.select(F.col("src").alias("node"), F.col("src_label").alias("label")).unionByName(
             links.select(F.col("dst").alias("node"), F.col("dst_label").alias("label"))
         )
-        nodes = ends.where(F.col("node").isNotNull()).groupBy("node").agg(F.any_value("label", ignoreNulls=True).alias("label"))
+        # A node's label from any row that has one, as DuckDB's any_value (which skips nulls).
+        label = F.any_value("label", ignoreNulls=True).alias("label")
+        nodes = ends.where(F.col("node").isNotNull()).groupBy("node").agg(label)
     else:
         ends = links.select(F.col("src").alias("node")).unionByName(links.select(F.col("dst").alias("node")))
         nodes = ends.where(F.col("node").isNotNull()).distinct()
@@ -78,7 +80,8 @@ def _rank(spark, links, labelled, damping, tolerance, max_iterations, log):
     nodes = nodes.withColumn("id", F.monotonically_increasing_id()).localCheckpoint()
     n = nodes.count()
     if n == 0:
-        columns = "node string, " + ("label string, " if labelled else "") + "pagerank double, inbound bigint, outbound bigint"
+        label_column = "label string, " if labelled else ""
+        columns = f"node string, {label_column}pagerank double, inbound bigint, outbound bigint"
         return spark.createDataFrame([], columns), 0
 
     source = nodes.select(F.col("node").alias("src"), F.col("id").alias("src_id"))
@@ -117,8 +120,10 @@ def _rank(spark, links, labelled, damping, tolerance, max_iterations, log):
         flow = (
             state.join(weighted, state["id"] == weighted["src_id"])
             .groupBy("dst_id")
-            .agg(F.array_sort(F.collect_list(F.struct((F.col("rank") * F.col("share")).alias("part"), "src_id")))
-                 .alias("parts"))
+            .agg(
+                F.array_sort(F.collect_list(F.struct((F.col("rank") * F.col("share")).alias("part"), "src_id")))
+                .alias("parts")
+            )
             .select("dst_id", F.aggregate("parts", F.lit(0.0), lambda total, p: total + p["part"]).alias("flow"))
         )
         # The step's L1 change and the rank now held by dangling nodes, observed as the step is
