@@ -10,6 +10,7 @@ Run from a checkout of the repository (they use the test tooling under
     python -m bench redis-memory    # Redis bytes per URL, projected to 1B URLs
     python -m bench build           # the index build vs a bare DuckDB pass, and an incremental build
     python -m bench authority       # PageRank of a 50M-edge graph vs networkx
+    python -m bench spark           # extract and build on Spark local[1], local[2] vs the local engines
     python -m bench export          # linkindex export into PostgreSQL vs psql \\copy of a CSV
     python -m bench serve           # page latency of linkindex serve on a 10M-link index
     python -m bench worst-case      # the worst page shapes vs an ordinary page
@@ -31,6 +32,7 @@ BENCHMARKS = {
     "build": "bench.build",
     "authority": "bench.authority",
     "export": "bench.export",
+    "spark": "bench.spark",
     "serve": "bench.serve",
     "worst-case": "bench.worst_case",
     "memory": "bench.memory",

@@ -218,28 +218,35 @@ def stored_files(data_dir: str | Path) -> list[tuple[str, Path]]:
 ENTRY_COLUMNS = ("target_domain", "entry_kind", "entry", "entry_domain", "line")
 
 
-def load_entries(con, data_dir: str | Path, table: str = "_disavow_lines") -> int:
-    """Read every imported disavow file of ``data_dir`` into the temporary table ``table``; return its rows.
+def entries_table(files):
+    """The entries of imported disavow files as an Arrow table of ``ENTRY_COLUMNS``, one row per entry line.
 
-    Columns: ``target_domain`` (the file's target), ``entry_kind`` (``domain``
-    or ``url``), ``entry`` (normalised host or URL), ``entry_domain`` (its
-    registered domain), ``line``. Lines that are not valid are skipped, as
-    at import.
+    ``files``: (target domain, file bytes) pairs. Columns: ``target_domain``
+    (the file's target), ``entry_kind`` (``domain`` or ``url``), ``entry``
+    (normalised host or URL), ``entry_domain`` (its registered domain),
+    ``line``. Lines that are not valid are skipped, as at import.
     """
     import pyarrow as pa
 
     rows = {column: [] for column in ENTRY_COLUMNS}
-    for target, path in stored_files(data_dir):
-        for entry in parse(path.read_bytes()).entries:
+    for target, data in files:
+        for entry in parse(data).entries:
             for column, value in zip(ENTRY_COLUMNS, (target, entry.kind, entry.value, entry.domain, entry.line)):
                 rows[column].append(value)
     schema = pa.schema([(c, pa.int32() if c == "line" else pa.string()) for c in ENTRY_COLUMNS])
-    con.register("_disavow_arrow", pa.table(rows, schema=schema))
+    return pa.table(rows, schema=schema)
+
+
+def load_entries(con, data_dir: str | Path, table: str = "_disavow_lines") -> int:
+    """Read every imported disavow file of ``data_dir`` into the temporary table ``table`` (the columns of
+    ``entries_table``); return its rows."""
+    entries = entries_table((target, path.read_bytes()) for target, path in stored_files(data_dir))
+    con.register("_disavow_arrow", entries)
     try:
         con.execute(f"create or replace temp table {table} as select * from _disavow_arrow")
     finally:
         con.unregister("_disavow_arrow")
-    return len(rows["line"])
+    return entries.num_rows
 
 
 @dataclass(frozen=True)

@@ -150,42 +150,44 @@ def _table(con, name: str, columns: dict, types: dict, temp: bool = False) -> No
         con.unregister(f"_{name}_arrow")
 
 
-def create_reference_tables(con, overrides: dict[str, str] | None = None) -> None:
-    """Write ``link_quality_settings``, ``risk_rules`` and ``generic_anchors`` on ``con``."""
+def reference_tables(overrides: dict[str, str] | None = None) -> dict:
+    """The reference tables as Arrow tables: ``link_quality_settings``, ``risk_rules``, and the generic
+    phrases as written (``_generic_anchor_phrases``, column ``phrase``), which ``GENERIC_ANCHORS_SQL``
+    normalises into ``generic_anchors``."""
     import pyarrow as pa
 
     settings = quality_settings(overrides)
-    _table(
-        con,
-        "link_quality_settings",
-        {name: [value] for name, value in settings.items()},
-        {t.column: pa.int64() if t.kind is int else pa.float64() for t in THRESHOLDS},
-    )
-    _table(
-        con,
-        "risk_rules",
-        {
-            "priority": list(range(1, len(RISK_RULES) + 1)),
-            "risk": [rule.risk for rule in RISK_RULES],
-            "flags": [list(rule.flags) for rule in RISK_RULES],
-            "min_flags": [rule.min_flags for rule in RISK_RULES],
-            "why": [rule.why for rule in RISK_RULES],
-        },
-        {
-            "priority": pa.int32(),
-            "risk": pa.string(),
-            "flags": pa.list_(pa.string()),
-            "min_flags": pa.int32(),
-            "why": pa.string(),
-        },
-    )
-    phrases = generic_anchor_phrases()
-    _table(con, "_generic_anchor_phrases", {"phrase": phrases}, {"phrase": pa.string()}, temp=True)
-    # Normalised by the same macro that normalises anchors (queries/macros/anchor_words.sql).
-    con.execute(
-        "create or replace table generic_anchors as "
-        "select distinct anchor_words(phrase) as words from _generic_anchor_phrases order by words"
-    )
+    int_or_float = {t.column: pa.int64() if t.kind is int else pa.float64() for t in THRESHOLDS}
+    rules = {
+        "priority": (list(range(1, len(RISK_RULES) + 1)), pa.int32()),
+        "risk": ([rule.risk for rule in RISK_RULES], pa.string()),
+        "flags": ([list(rule.flags) for rule in RISK_RULES], pa.list_(pa.string())),
+        "min_flags": ([rule.min_flags for rule in RISK_RULES], pa.int32()),
+        "why": ([rule.why for rule in RISK_RULES], pa.string()),
+    }
+    return {
+        "link_quality_settings": pa.table(
+            {name: pa.array([value], int_or_float[name]) for name, value in settings.items()}
+        ),
+        "risk_rules": pa.table({name: pa.array(values, type_) for name, (values, type_) in rules.items()}),
+        "_generic_anchor_phrases": pa.table({"phrase": pa.array(generic_anchor_phrases(), pa.string())}),
+    }
+
+
+#: The generic phrases normalised by the same macro that normalises anchors (queries/macros/anchor_words.sql).
+GENERIC_ANCHORS_SQL = "select distinct anchor_words(phrase) as words from _generic_anchor_phrases order by words"
+
+
+def create_reference_tables(con, overrides: dict[str, str] | None = None) -> None:
+    """Write ``link_quality_settings``, ``risk_rules`` and ``generic_anchors`` on ``con``."""
+    for name, table in reference_tables(overrides).items():
+        con.register(f"_{name}_arrow", table)
+        try:
+            kind = "temp table" if name.startswith("_") else "table"
+            con.execute(f"create or replace {kind} {name} as select * from _{name}_arrow")
+        finally:
+            con.unregister(f"_{name}_arrow")
+    con.execute(f"create or replace table generic_anchors as {GENERIC_ANCHORS_SQL}")
     con.execute("drop table _generic_anchor_phrases")
 
 

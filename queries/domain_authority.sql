@@ -6,7 +6,7 @@
 --   domain             varchar  registered domain
 --   pagerank           double   its PageRank in the domain graph; all rows sum to 1
 --   authority          double   100 * ln(pagerank / p0) / ln(max pagerank / p0), one decimal; p0 the smallest pagerank
---   rank               bigint   1 for the highest pagerank; equal pageranks share a rank
+--   rank               bigint   1 for the highest pagerank; pageranks equal to 1e-9 (relative) share a rank
 --   referring_domains  bigint   distinct domains linking to it with a followed link
 --   linked_domains     bigint   distinct domains it links to with a followed link
 --
@@ -54,7 +54,9 @@ final as (
                 then round(100 * ln(ranks.pagerank / scale.floor) / ln(scale.top / scale.floor), 1)
             else 0.0
         end as authority,
-        rank() over (order by ranks.pagerank desc) as rank,
+        -- equal to 1e-9: rounding noise of the last bits (which differs with the order a sum is taken
+        -- in, one machine or many) never splits a tie
+        rank() over (order by round(ln(ranks.pagerank), 9) desc) as rank,
         ranks.referring_domains,
         ranks.linked_domains
     from ranks

@@ -7,7 +7,7 @@
 --   domain         varchar  its registered domain
 --   pagerank       double   its PageRank in the page graph; all rows sum to 1
 --   authority      double   100 * ln(pagerank / p0) / ln(max pagerank / p0), one decimal; p0 the smallest pagerank
---   rank           bigint   1 for the highest pagerank; equal pageranks share a rank
+--   rank           bigint   1 for the highest pagerank; pageranks equal to 1e-9 (relative) share a rank
 --   linking_pages  bigint   distinct other pages linking to it with a followed link
 --   linked_urls    bigint   distinct other URLs it links to with a followed link
 --
@@ -51,7 +51,9 @@ final as (
                 then round(100 * ln(ranks.pagerank / scale.floor) / ln(scale.top / scale.floor), 1)
             else 0.0
         end as authority,
-        rank() over (order by ranks.pagerank desc) as rank,
+        -- equal to 1e-9: rounding noise of the last bits (which differs with the order a sum is taken
+        -- in, one machine or many) never splits a tie
+        rank() over (order by round(ln(ranks.pagerank), 9) desc) as rank,
         ranks.linking_pages,
         ranks.linked_urls
     from ranks

@@ -34,13 +34,20 @@ fetches as (
 
 ),
 
-latest as (
+ranked as (
 
     select
         *,
-        count(*) over (partition by url) as crawls
+        count(*) over (partition by url) as crawls,
+        row_number() over (partition by url order by fetched_at desc, crawl_id desc) as recency
     from fetches
-    qualify row_number() over (partition by url order by fetched_at desc, crawl_id desc) = 1
+
+),
+
+latest as (
+
+    select * from ranked
+    where recency = 1
 
 ),
 

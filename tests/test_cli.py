@@ -3,8 +3,11 @@
 import csv
 import io
 import json
+import os
 from pathlib import Path
 import shutil
+import subprocess
+import sys
 
 import pyarrow.parquet as pq
 import pytest
@@ -242,3 +245,33 @@ def test_ctrl_c_stops_a_parallel_extract_and_leaves_only_whole_files(tmp_path):
         per_file = Counter(row["warc_file"] for row in read_rows(data, "pages"))
         assert len(per_file) < 200
         assert len(set(per_file.values())) == 1
+
+
+def test_the_spark_engine_says_how_to_get_spark_when_pyspark_is_missing(tmp_path):
+    # A pyspark that cannot be imported, first on the path: as on a machine without the extra.
+    (tmp_path / "pyspark").mkdir()
+    (tmp_path / "pyspark" / "__init__.py").write_text("raise ImportError('No module named pyspark')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    for command in (
+        ["build", "--engine", "spark", "--data", str(tmp_path), "--output", str(tmp_path / "out")],
+        ["extract", str(SAMPLE), "--engine", "spark", "--data", str(tmp_path)],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "linkindex.cli", *command], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 2, done.stderr
+        assert "pip install 'linkindex[spark]'" in " ".join(done.stderr.split())
+        assert "Traceback" not in done.stderr
+
+
+def test_engine_options_go_with_their_engine(tmp_path, capsys):
+    assert run("build", "--data", tmp_path, "--master", "local[2]") == 2
+    assert "--master go with --engine spark" in capsys.readouterr().err
+    assert run("build", "--data", tmp_path, "--output", tmp_path / "out") == 2
+    assert "--output goes with --engine spark" in " ".join(capsys.readouterr().err.split())
+    assert run("build", "--engine", "spark", "--data", tmp_path, "--threads", 2, "--output", tmp_path / "o") == 2
+    assert "--threads cannot be used with --engine spark" in " ".join(capsys.readouterr().err.split())
+    assert run("build", "--engine", "spark", "--data", tmp_path) == 2
+    assert "give --output DEST" in " ".join(capsys.readouterr().err.split())
+    assert run("extract", SAMPLE, "--engine", "spark", "--workers", 2, "--data", tmp_path) == 2
+    assert "--workers cannot be used with --engine spark" in " ".join(capsys.readouterr().err.split())

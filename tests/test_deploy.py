@@ -38,6 +38,9 @@ COMPOSE_FILE = DEPLOY / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 README = DEPLOY / "README.md"
+SPARK = DEPLOY / "spark"
+SPARK_DOCKERFILE = SPARK / "Dockerfile"
+SPARK_APP = SPARK / "linkindex-spark.py"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 VERSION = PYPROJECT["project"]["version"]
 
@@ -389,6 +392,8 @@ def readme_line_commands(where: str, line: str) -> list[Command]:
     """`linkindex ...` (also after `kubectl exec POD --`), and `docker compose run SERVICE ARGS`."""
     commands = [Command(where, args, None, None) for args in shell_linkindex_calls(line, None)]
     words = shlex.split(re.sub(r"\$\([^)]*\)", "command-output", line), comments=True)
+    if "spark-submit" in words:
+        commands.append(Command(f"{where}:spark-submit", spark_submit_arguments(words), None, None))
     if words[:2] == ["docker", "compose"] and "run" in words:
         rest = words[words.index("run") + 1 :]
         while rest and rest[0].startswith("-"):
@@ -398,6 +403,32 @@ def readme_line_commands(where: str, line: str) -> list[Command]:
             raise AssertionError(f"the compose service {service} does not run linkindex")
         commands.append(Command(f"{where}:compose-run", args, None, None))
     return commands
+
+
+def spark_submit_arguments(words: list[str]) -> list[str]:
+    """linkindex's arguments in a spark-submit command: those after the application file, ours."""
+    application = next((i for i, word in enumerate(words) if word.endswith(".py")), None)
+    assert application is not None, f"spark-submit runs no Python application: {shlex.join(words)}"
+    assert (ROOT / words[application]).resolve() == SPARK_APP.resolve(), f"not {SPARK_APP}: {words[application]}"
+    return words[application + 1 :]
+
+
+def spark_applications() -> list[tuple[Path, dict]]:
+    """The Spark operator's SparkApplications under deploy/spark."""
+    return [
+        (path, doc)
+        for path in yaml_files()
+        if path.is_relative_to(SPARK)
+        for doc in load_all(path)
+        if doc.get("kind") == "SparkApplication"
+    ]
+
+
+def spark_application_commands() -> list[Command]:
+    return [
+        Command(f"{path.relative_to(DEPLOY)}:{doc['metadata']['name']}", list(doc["spec"]["arguments"]), None, None)
+        for path, doc in spark_applications()
+    ]
 
 
 def readme_commands() -> list[Command]:
@@ -412,7 +443,9 @@ def dockerfile_command() -> Command:
     return Command("Dockerfile:CMD", [*IMAGE_ENTRYPOINT[1:], *IMAGE_CMD], None, None)
 
 
-ALL_COMMANDS = compose_commands() + k8s_commands() + readme_commands() + [dockerfile_command()]
+ALL_COMMANDS = (
+    compose_commands() + k8s_commands() + readme_commands() + spark_application_commands() + [dockerfile_command()]
+)
 CRAWL_ID = config_map_values()["linkindex", "crawl-id"]
 
 
@@ -661,6 +694,53 @@ def test_the_readme_names_what_exists():
                 assert (ROOT / word / "kustomization.yaml").is_file(), line
             elif match := re.fullmatch(r"(deploy|deployment|job|statefulset)/([a-z0-9-]+)", word):
                 assert (kinds[match[1]], match[2]) in names, line
+
+
+def test_spark_applications_run_linkindex_from_the_spark_image(parse):
+    text = SPARK_DOCKERFILE.read_text()
+    instructions = dockerfile_instructions(text)
+    first = next(n for n, (i, _) in enumerate(instructions) if i == "FROM")
+    (stage,) = dockerfile_stages(text[text.index("\nFROM ") :])  # the ARG before FROM sets the image's version
+    assert stage[0][1].startswith("spark:"), "the official Spark image: its entrypoint is what the operator runs"
+    spark_version = next(a.split("=", 1)[1] for i, a in instructions[:first] if a.startswith("SPARK_VERSION="))
+    copied = {}
+    for instruction, arguments in stage:
+        if instruction == "COPY":
+            *sources, target = [w for w in shlex.split(arguments) if not w.startswith("--")]
+            for source in sources:
+                assert (ROOT / source).exists(), source
+                assert dockerignore_allows(source), f".dockerignore leaves out {source}"
+                copied[source.rstrip("/")] = target
+    assert any("pip install" in a and ".[spark]" in a and "pyspark==${SPARK_VERSION}" in a
+               for i, a in stage if i == "RUN"), "pyspark pinned to the image's Spark"
+    applications = spark_applications()
+    assert {doc["metadata"]["name"] for _, doc in applications} == {"linkindex-build", "linkindex-extract"}
+    for path, doc in applications:
+        spec = doc["spec"]
+        args = parse(spec["arguments"])
+        assert args.engine == "spark", path
+        assert spec["type"] == "Python" and uses_image(spec["image"]), path
+        assert spec["mainApplicationFile"] == "local://" + copied[str(SPARK_APP.relative_to(ROOT))], path
+        assert spec["sparkVersion"] == spark_version, path
+        claims = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in spec["volumes"]}
+        for role in ("driver", "executor"):
+            mounts = {m["mountPath"]: claims[m["name"]] for m in spec[role]["volumeMounts"]}
+            # Driver and executors read and write the same data directory: the shared volume.
+            for location in (args.data, getattr(args, "output", None), *getattr(args, "inputs", [])):
+                if location:
+                    assert any(Path(location).is_relative_to(m) for m in mounts), f"{path} {role}: {location}"
+            assert set(mounts.values()) == {SHARED_DATA["k8s"]}, path
+        assert {"cores", "memory"} <= spec["driver"].keys() and {"instances", "memory"} <= spec["executor"].keys()
+
+
+def test_the_spark_application_file_runs_the_command_line():
+    done = subprocess.run([sys.executable, str(SPARK_APP), "--version"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0 and done.stdout.strip() == f"linkindex {VERSION}", done.stderr
+
+
+def test_the_readme_submits_both_spark_jobs(parse):
+    submitted = [parse(c.args) for c in ALL_COMMANDS if c.where.endswith(":spark-submit")]
+    assert {(args.command, args.engine) for args in submitted} == {("build", "spark"), ("extract", "spark")}
 
 
 def test_one_image_version():

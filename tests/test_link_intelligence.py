@@ -24,22 +24,14 @@ from linkindex.cli import main
 from linkindex.index import build, open_index
 from linkindex.quality import RISK_RULES
 
-#: What Scrapy logs when our code raises.
-CODE_ERRORS = ("Spider error processing", "Error processing", "Error caught on signal handler", "Unhandled error")
 SHOP = "example-shop.co.uk"
 SHOP_URL = f"http://{web.SHOP}"
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    data = tmp_path_factory.mktemp("web") / "data"
-    for version, crawl_id in ((V1, "v1"), (V2, "v2")):
-        done = web.crawl(version, data, crawl_id)
-        assert done.returncode == 0, done.stderr[-3000:]
-        for marker in CODE_ERRORS:
-            assert marker not in done.stderr, done.stderr[-3000:]
-    build(data)
-    return data
+def data(example_web):
+    """The example web's two crawls and their index (conftest.py; shared with the Spark tests)."""
+    return example_web
 
 
 @pytest.fixture(scope="module")

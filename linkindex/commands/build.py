@@ -1,4 +1,4 @@
-"""``linkindex build``: the DuckDB link index from the Parquet records."""
+"""``linkindex build``: the link index from the Parquet records, with DuckDB or on Spark."""
 
 import os
 
@@ -9,6 +9,8 @@ from linkindex.commands.common import (
     EXIT_OK,
     EXIT_USAGE,
     add_data,
+    add_engine,
+    check_engine_options,
     command_line,
     error,
     errors,
@@ -16,18 +18,25 @@ from linkindex.commands.common import (
     facts_table,
     interrupted,
     positive_int,
+    spark_session_for,
 )
 
-HELP = "build the DuckDB link index from the Parquet records"
+HELP = "build the link index from the Parquet records (DuckDB, or Spark)"
 DESCRIPTION = """\
 Build DIR/index.duckdb from the link and page records in --data: per-crawl
 facts (computed only for crawls whose record files changed since the last
 build), then every table of queries/ from the facts (see docs/tables.md).
-The previous index stays readable until the new one replaces it."""
+The previous index stays readable until the new one replaces it.
+
+With --engine spark, the same models run on Spark over --data (a directory
+or any URI Spark reads, such as s3a://bucket/prefix), and every table is
+written as a Parquet dataset under --output DEST (DEST/<table>/, the layout
+of `linkindex export`; see docs/spark.md)."""
 EXAMPLES = examples(
     "linkindex build --data idx",
     "linkindex build --data idx -s LINK_QUALITY_SITEWIDE_MIN_PAGES=20",
     "linkindex report example.com --data idx",
+    "linkindex build --engine spark --data s3a://bucket/idx --output s3a://bucket/idx-tables",
 )
 
 
@@ -51,6 +60,10 @@ def add_arguments(parser):
         metavar="NAME=VALUE",
         help="a link-quality threshold (LINK_QUALITY_*, see docs/tables.md) for this build (repeatable)",
     )
+    add_engine(parser, "DIR/index.duckdb on this machine", "Parquet datasets under --output, on any Spark cluster")
+    parser.add_argument(
+        "--output", metavar="DEST", help="with --engine spark: where the tables go (a directory or a URI)"
+    )
 
 
 def _size(count: int) -> str:
@@ -62,8 +75,9 @@ def _size(count: int) -> str:
 
 
 def run(args, console: Console) -> int:
-    from linkindex.index import IndexBuildError, build
-
+    hint = "give Spark its resources with --conf, e.g. --conf spark.executor.memory=8g"
+    if not check_engine_options(args, ["--memory-limit", "--threads"], hint):
+        return EXIT_USAGE
     settings = {}
     for setting in args.settings:
         name, equals, value = setting.partition("=")
@@ -71,6 +85,13 @@ def run(args, console: Console) -> int:
             error(f"-s {setting}: write NAME=VALUE")
             return EXIT_USAGE
         settings[name.strip()] = value.strip()
+    if args.engine == "spark":
+        return run_on_spark(args, console, settings)
+    if args.output:
+        error(f"--output goes with --engine spark; the DuckDB index is {os.path.join(args.data, 'index.duckdb')}")
+        return EXIT_USAGE
+    from linkindex.index import IndexBuildError, build
+
     try:
         result = build(
             args.data,
@@ -119,4 +140,35 @@ def run(args, console: Console) -> int:
         highlight=False,
         soft_wrap=True,
     )
+    return EXIT_OK
+
+
+def run_on_spark(args, console: Console, settings: dict[str, str]) -> int:
+    """The build on Spark. The session ends with this process (one made by a caller is left running)."""
+    if not args.output:
+        error("--engine spark writes Parquet datasets: give --output DEST (a directory or a URI)")
+        return EXIT_USAGE
+    spark = spark_session_for(args)
+    if spark is None:
+        return EXIT_USAGE
+    from linkindex.index import IndexBuildError
+    from linkindex.spark.build import build
+
+    try:
+        result = build(
+            spark, args.data, args.output, quality=settings, log=lambda line: errors.print(line, highlight=False)
+        )
+    except IndexBuildError as exc:
+        error(f"{exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return interrupted("the tables under --output were not changed; run the build again")
+    console.print(
+        Text(f"tables → {result.output} in {result.seconds:.1f} s on Spark", style="bold"), soft_wrap=True
+    )
+    console.print(f"crawls: {', '.join(result.crawls)}", highlight=False, soft_wrap=True)
+    table = facts_table(("table", "rows"))
+    for name, rows in result.items():
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
     return EXIT_OK

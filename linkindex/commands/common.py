@@ -362,3 +362,59 @@ def find_crawl(server, args, kind: str) -> str | None:
         )
         return None
     return DEFAULT_CRAWL_ID
+
+
+# -- engines ------------------------------------------------------------------
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def add_engine(parser, duckdb_does: str, spark_does: str):
+    """``--engine duckdb|spark``, and the Spark options ``--master`` and ``--conf``."""
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="duckdb",
+        help=f"duckdb (default): {duckdb_does}; spark: {spark_does} (needs `pip install 'linkindex[spark]'`)",
+    )
+    parser.add_argument(
+        "--master",
+        metavar="URL",
+        help="Spark master: local[N], spark://HOST:PORT, yarn, k8s://URL (default: spark-submit's, else local[*])",
+    )
+    parser.add_argument(
+        "--conf",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a Spark setting, e.g. spark.driver.memory=4g (repeat for more)",
+    )
+
+
+def spark_session_for(args):
+    """The Spark session of ``--master`` and ``--conf``, or None after saying (one line) what is missing."""
+    from linkindex.spark import SparkUnavailable, require_spark
+
+    try:
+        require_spark()
+        from linkindex.spark.session import parse_conf, spark_session
+
+        return spark_session(args.master, parse_conf(args.conf))
+    except (SparkUnavailable, ValueError) as exc:
+        error(f"{exc}")
+        return None
+
+
+def check_engine_options(args, local_only: list[str], hint: str) -> bool:
+    """Refuse (one line) Spark options without --engine spark, and options of the local engine with it."""
+    if args.engine != "spark":
+        given = [option for option, value in (("--master", args.master), ("--conf", args.conf)) if value]
+        if given:
+            error(f"{', '.join(given)} go with --engine spark")
+            return False
+        return True
+    given = [option for option in local_only if getattr(args, option.lstrip("-").replace("-", "_"), None)]
+    if given:
+        error(f"{', '.join(given)} cannot be used with --engine spark: {hint}")
+        return False
+    return True

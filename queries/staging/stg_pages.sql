@@ -43,6 +43,24 @@ fetches as (
 
 ),
 
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by crawl_id, url
+            order by
+                coalesce(error, '') not in ('revisit', 'dns', 'timeout', 'connection', 'download_error') desc,
+                fetched_at desc,
+                part,
+                -- the smallest row: every other column, in order
+                final_url, status, content_type, charset, title, content_length, links_out, page_nofollow,
+                warc_file, warc_offset, error, noindex, ip_address
+        ) as preference
+    from fetches
+
+),
+
 final as (
 
     select
@@ -63,15 +81,8 @@ final as (
         noindex,
         ip_address,
         part
-    from fetches as record
-    qualify row_number() over (
-        partition by crawl_id, url
-        order by
-            coalesce(error, '') not in ('revisit', 'dns', 'timeout', 'connection', 'download_error') desc,
-            fetched_at desc,
-            part,
-            record
-    ) = 1
+    from ranked
+    where preference = 1
 
 )
 
