@@ -212,11 +212,11 @@ def test_a_later_revisit_does_not_hide_the_links_of_the_page(tmp_path):
 
 
 def test_ctrl_c_stops_a_parallel_extract_and_leaves_only_whole_files(tmp_path):
+    from collections import Counter
     import signal
     import subprocess
     import sys
     import time
-    from collections import Counter
 
     inputs = tmp_path / "in"
     inputs.mkdir()

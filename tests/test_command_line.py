@@ -13,7 +13,6 @@ import subprocess
 import sys
 
 import pytest
-
 from sites import command_env
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,10 +20,6 @@ import time
 
 import pyarrow.parquet as pq
 import pytest
-from warcio.archiveiterator import ArchiveIterator
-
-from linkindex.crawl import CrawlJob, JobError
-from linkindex.schema import LINKS_SCHEMA, PAGES_SCHEMA
 from sites import (  # noqa: F401 (site_server is a fixture)
     BROKEN,
     ROOT,
@@ -38,6 +34,10 @@ from sites import (  # noqa: F401 (site_server is a fixture)
     serve,
     site_server,
 )
+from warcio.archiveiterator import ArchiveIterator
+
+from linkindex.crawl import CrawlJob, JobError
+from linkindex.schema import LINKS_SCHEMA, PAGES_SCHEMA
 
 #: No politeness delays against the local test server.
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]

@@ -1,19 +1,18 @@
 """Distributed crawling and extraction: real redis-server, real worker processes, a real site."""
 
+from collections import Counter
 import json
-import os
+from pathlib import Path
 import signal
 import subprocess
 import sys
 import time
-from collections import Counter
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from sites import command_env, generated_site, serve
 
 from linkindex.index import build
-from sites import command_env, generated_site, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 WARCS = sorted((ROOT / "tests" / "data" / "warc").glob("*.warc.gz"))[:3] + [ROOT / "examples" / "sample.warc.gz"]

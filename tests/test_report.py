@@ -1,9 +1,9 @@
 """The backlink profile of a domain, over the sample crawl of helpers.py."""
 
+from helpers import GONE, HOME, PRICING, ts, write_sample
 import pytest
 from rich.console import Console
 
-from helpers import GONE, HOME, PRICING, ts, write_sample
 from linkindex.index import IndexBuildError, build
 from linkindex.report import normalize_domain, report
 

@@ -1,9 +1,9 @@
 """Targets: what a user types, in each mode, and the backlinks each selects (over the sample crawl of helpers.py)."""
 
+from helpers import GONE, HOME, PRICING, write_sample
 import pytest
 from rich.console import Console
 
-from helpers import GONE, HOME, PRICING, write_sample
 from linkindex.index import build, open_index
 from linkindex.report import report
 from linkindex.targets import TargetError, parse_target

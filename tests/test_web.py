@@ -9,10 +9,10 @@ import csv
 import io
 import re
 
+from helpers import HOME, link, page, sample_records, ts, write_parquet
 import pytest
 from starlette.testclient import TestClient
 
-from helpers import HOME, link, page, sample_records, ts, write_parquet
 from linkindex.index import build, write_csv
 from linkindex.web.app import CONTENT_SECURITY_POLICY, Settings, create_app, local_hosts
 from linkindex.web.db import WebIndex

@@ -24,9 +24,9 @@ import subprocess
 import sys
 
 import pytest
+from sites import NOT_FOUND, Site, command_env, html, serve
 
 from linkindex.index import open_index
-from sites import NOT_FOUND, Site, command_env, html, serve
 
 try:
     from examples import web
