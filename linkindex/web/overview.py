@@ -5,43 +5,15 @@ report of ``linkindex report DOMAIN --html FILE``. Every figure is read from
 the index tables with the domain bound as a parameter.
 """
 
+# The overview's headline and rankings are the terminal report's queries.
+from linkindex.report import ANCHORS_SQL as TOP_ANCHORS_SQL
+from linkindex.report import BREAKDOWN_SQL, SUMMARY_SQL
+from linkindex.report import PAGES_SQL as TOP_PAGES_SQL
+from linkindex.report import REFERRING_DOMAINS_SQL as TOP_REFERRING_DOMAINS_SQL
 from linkindex.web.db import WebIndex
 
 #: Rows in each "top" ranking of the overview.
 TOP = 10
-
-SUMMARY_SQL = "select * exclude (target_domain) from domain_summary where target_domain = $domain"
-
-TOP_REFERRING_DOMAINS_SQL = """
-select referring_domain, backlinks, dofollow_backlinks, linked_pages, last_seen
-from referring_domains
-where target_domain = $domain
-order by backlinks desc, referring_domain
-limit $top
-"""
-
-TOP_ANCHORS_SQL = """
-select anchor_text, backlinks, referring_domains, share
-from anchor_distribution
-where target_domain = $domain
-order by backlinks desc, anchor_text
-limit $top
-"""
-
-TOP_PAGES_SQL = """
-select dst_url, referring_domains, backlinks, dofollow_backlinks, dst_status
-from target_pages
-where target_domain = $domain
-order by referring_domains desc, backlinks desc, dst_url
-limit $top
-"""
-
-BREAKDOWN_SQL = """
-select dimension, value, backlinks
-from link_breakdown
-where target_domain = $domain
-order by dimension, backlinks desc, value
-"""
 
 BROKEN_COUNT_SQL = """
 select count(*) as backlinks, count(distinct dst_url) as pages
