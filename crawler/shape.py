@@ -288,14 +288,9 @@ class _Model:
                     if section > table:
                         self.pop_to(section)
         elif name == "a" or name == "nobr":
-            afe = self.afe
-            for position in range(len(afe) - 1, -1, -1):
-                entry = afe[position]
-                if entry is None:
-                    break
-                if entry[0] == name:
-                    self.adopt(position)
-                    break
+            position = self.formatting_position(name)
+            if position >= 0:
+                self.adopt(position)
         if name in VOID:
             return
         self.push(name)
@@ -314,15 +309,11 @@ class _Model:
                     return
                 index -= 1
         if name in FORMATTING:
-            afe = self.afe
-            self.work += len(afe)
-            for position in range(len(afe) - 1, -1, -1):
-                entry = afe[position]
-                if entry is None:
-                    break
-                if entry[0] == name:
-                    self.adopt(position)
-                    return
+            self.work += len(self.afe)
+            position = self.formatting_position(name)
+            if position >= 0:
+                self.adopt(position)
+                return
         index = self.innermost(name)
         if index < 0:
             return
@@ -330,6 +321,17 @@ class _Model:
         scope = _END_SCOPE.get(name)
         if index >= self.last(_SPECIAL_I if scope is None else scope):
             self.pop_to(index)
+
+    def formatting_position(self, name: str) -> int:
+        """The position of the last active formatting element ``name`` after the last marker, or -1."""
+        afe = self.afe
+        for position in range(len(afe) - 1, -1, -1):
+            entry = afe[position]
+            if entry is None:
+                return -1
+            if entry[0] == name:
+                return position
+        return -1
 
     def adopt(self, position: int) -> None:
         """The adoption agency for the formatting element at ``position`` of the list."""
