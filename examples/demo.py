@@ -19,8 +19,10 @@ import argparse
 import os
 from pathlib import Path
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 
 from examples.web import HOSTS, SHOP, V1, V2, crawl
@@ -73,14 +75,15 @@ def _serve(data: Path, port: int) -> int:
     if not line:
         return server.wait()
     url = line.rsplit(" at ", 1)[-1].strip()
+    # The rest of what the server says goes on to the terminal (an unread pipe would fill and stall it).
+    threading.Thread(target=shutil.copyfileobj, args=(server.stdout, sys.stdout), daemon=True).start()
     print(f"\nThe web interface: {url}\nOpen the overview of {DOMAIN}: {url}domain/{DOMAIN}\nCtrl-C stops it.", flush=True)
-    try:
-        return server.wait()
-    except KeyboardInterrupt:
-        server.terminate()
-        server.wait()
-        print(f"\nStopped. The data stays in {data}: linkindex serve --data {data}, linkindex query ... --data {data}")
-        return 0
+    # Ctrl-C in a terminal reaches the server too (one process group); a SIGINT sent to this process alone
+    # is passed on. Either way the server stops, and then the demo says where the data is.
+    signal.signal(signal.SIGINT, lambda *_: server.poll() is None and server.send_signal(signal.SIGINT))
+    server.wait()
+    print(f"\nStopped. The data stays in {data}: linkindex serve --data {data}, linkindex query ... --data {data}")
+    return 0
 
 
 def main(argv=None) -> int:

@@ -73,8 +73,11 @@ def test_the_printed_url_opens_the_overview_and_ctrl_c_stops_the_server(finished
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        lines = [server.stdout.readline() for _ in range(3)]
-        opened = next(line for line in lines if "Open the overview" in line).rsplit(": ", 1)[1].strip()
+        line = ""
+        while "Open the overview" not in line:  # the server's own lines may come first
+            line = server.stdout.readline()
+            assert line, "the demo ended without printing the overview's URL"
+        opened = line.rsplit(": ", 1)[1].strip()
         assert opened.endswith(f"/domain/{DOMAIN}")
         with urllib.request.urlopen(opened, timeout=30) as answer:
             assert answer.status == 200
