@@ -92,7 +92,7 @@ TABLES = (
 #: of linkindex.quality come between anchor_words and anchor_class, which
 #: read them), and after them (table macros, which read tables).
 MACROS_BEFORE = ("fetch_state", "anchor_words", "anchor_class")
-MACROS_AFTER = ("link_intersect",)
+MACROS_AFTER = ("target_matches", "link_intersect")
 #: The server address of every URL's latest fetch, for the same_network flag.
 SERVER_ADDRESSES_SQL = """
 select fct_pages.domain, fct_pages.ip_address

@@ -15,6 +15,8 @@ matches http and https alike. ``Target.predicate()`` is the condition over
 ``dst_url``, ``dst_host`` and ``dst_domain`` (the columns of ``links``),
 with the user's values as bound parameters; ``Target.domain_predicate()``
 the same over tables that have no ``dst_host`` (``inbound_links``).
+``Target.as_struct()`` is the target as the SQL macro ``target_matches``
+reads it (queries/macros/), for the index's table macros.
 
 ``shadow_tables`` makes the index's tables answer for a target narrower
 than a domain: in a read-only connection it creates temporary tables of
@@ -61,6 +63,16 @@ class Target:
         if self.mode == "subdomains":
             return f"{self.host} and its subdomains"
         return self.domain
+
+    def as_struct(self) -> dict:
+        """The target as the SQL macros ``target_matches`` and ``target_intersect`` read it (a bound parameter)."""
+        return {
+            "name": self.describe(),
+            "mode": self.mode,
+            "domain": self.domain,
+            "host": self.host,
+            "urls": list(self.urls),
+        }
 
     def predicate(self, prefix: str = "target") -> tuple[str, dict]:
         """The SQL condition over ``dst_url``, ``dst_host``, ``dst_domain``, and its parameters (named ``prefix_*``)."""

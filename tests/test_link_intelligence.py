@@ -407,12 +407,98 @@ def test_intersect_k_of_n(con, k):
 def test_intersect_command(data, capsys):
     assert run("intersect", "www.seed-supplies.de", "rival-garden.fr", "--exclude", SHOP, "--data", data,
                "--format", "csv") == 0  # fmt: skip
-    assert capsys.readouterr().out.splitlines() == [
-        "referring_domain,matching,matching_domains,backlinks,authority",
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        "referring_domain,matching,matching_targets,backlinks,authority",
         'herb-society.org.nz,2,"[""rival-garden.fr"", ""seed-supplies.de""]",2,0.0',
     ]
+    assert "targets: seed-supplies.de (domain), rival-garden.fr (domain); excluded: example-shop.co.uk (domain)" in err
     assert run("intersect", SEEDS, RIVAL, "--min-matching", "3", "--data", data) == 2
     assert "--min-matching must be between 1 and 2" in capsys.readouterr().err
+    assert run("intersect", SEEDS, "--mode", "exact", "--data", data) == 0  # a host as an exact URL: its home page
+    assert run("intersect", "mailto:a@b.com", "--data", data) == 2
+    assert "not a domain name or http(s) URL" in capsys.readouterr().err
+
+
+def matching_targets(typed: list[str], mode: str | None) -> dict[str, list[str]]:
+    """Referring domain -> the targets it links to, from the example web's definitions: what intersect must say."""
+    from linkindex.targets import parse_target
+
+    targets = [parse_target(text, mode) for text in typed]
+    names = {target.describe() for target in targets}
+    target_domains = {target.domain for target in targets}
+    found: dict[str, set[str]] = {}
+    for src_url, dst_url, *_ in web.current_links(V1, V2):
+        host = dst_url.split("://", 1)[1].split("/", 1)[0]
+        for target in targets:
+            inside = domain(dst_url) == target.domain and (
+                target.mode == "domain"
+                or (target.mode == "subdomains" and (host == target.host or host.endswith("." + target.host)))
+                or (target.mode == "exact" and dst_url in target.urls)
+                or (target.mode == "prefix" and any(dst_url.startswith(url) for url in target.urls))
+            )
+            if inside and domain(src_url) != domain(dst_url) and domain(src_url) not in target_domains:
+                found.setdefault(domain(src_url), set()).add(target.describe())
+    assert len(names) == len(targets)
+    return {name: sorted(matched) for name, matched in found.items()}
+
+
+@pytest.mark.parametrize(
+    "typed, mode",
+    [
+        ([f"{SHOP_URL}/products/", f"http://{web.SHOP_BLOG}/"], "prefix"),
+        ([web.SHOP_BLOG, web.SEEDS], "subdomains"),
+        ([f"{SHOP_URL}/", f"http://{web.SEEDS}/"], None),  # URLs without --mode: exact
+        ([f"{SHOP_URL}/products/", SEEDS], None),  # a URL and a bare host: exact and domain
+    ],
+)
+def test_intersect_in_every_mode_matches_the_site_definitions(data, capsys, typed, mode):
+    expected = matching_targets(typed, mode)
+    assert expected, "each case must have referring domains to find"
+    args = ["intersect", *typed, "--min-matching", "1", "--data", data, "--format", "json"]
+    assert run(*args, *(["--mode", mode] if mode else [])) == 0
+    got = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {row["referring_domain"]: row["matching_targets"] for row in got} == expected
+    assert all(row["matching"] == len(row["matching_targets"]) for row in got)
+
+
+def test_intersect_excludes_by_the_excluded_targets_mode(data, capsys):
+    """Excluding the shop's product section leaves out fewer referring domains than excluding the whole shop."""
+    section = f"{SHOP_URL}/products/"
+    to_seeds = set(matching_targets([SEEDS], None))
+
+    def gaps(*exclude) -> set[str]:
+        assert run("intersect", SEEDS, *exclude, "--data", data, "--format", "json") == 0
+        return {json.loads(line)["referring_domain"] for line in capsys.readouterr().out.splitlines()}
+
+    by_section = gaps("--exclude", section, "--exclude-mode", "prefix")
+    by_domain = gaps("--exclude", SHOP)
+    assert by_section == to_seeds - set(matching_targets([section], "prefix"))
+    assert by_domain == to_seeds - set(matching_targets([SHOP], None))
+    assert by_domain < by_section < to_seeds
+
+
+@pytest.mark.parametrize(
+    "typed, mode",
+    [
+        (SHOP, None),
+        (web.SEEDS, "subdomains"),
+        (f"{SHOP_URL}/products/", "prefix"),
+        (f"{web.SHOP}/", "exact"),  # without a scheme: http and https
+    ],
+)
+def test_target_matches_selects_what_the_report_selects(con, typed, mode):
+    """The SQL macro of the table macros and the report's pushed-down predicate are one rule."""
+    from linkindex.targets import parse_target
+
+    target = parse_target(typed, mode)
+    condition, params = target.predicate()
+    by_predicate = con.execute(f"select distinct dst_url from current_backlinks where {condition}", params).fetchall()
+    by_macro = con.execute(
+        "select distinct dst_url from current_backlinks where target_matches($t, dst_url, dst_host, dst_domain)",
+        {"t": target.as_struct()},
+    ).fetchall()
+    assert by_predicate and sorted(by_predicate) == sorted(by_macro)
 
 
 # -- report --------------------------------------------------------------------

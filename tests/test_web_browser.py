@@ -16,6 +16,7 @@ temporary directory or ``$LINKINDEX_SCREENSHOTS``.
 
 import csv
 import io
+import json
 import os
 from pathlib import Path
 import re
@@ -567,6 +568,19 @@ def test_competitor_gap(watched, server, data, screenshots, tmp_path):
     command = linkindex("intersect", "seed-supplies.de", "rival-garden.fr", "--exclude", TARGET, "--min-matching", 1,
                         "--data", data, "--format", "csv")  # fmt: skip
     assert downloaded.read_text(encoding="utf-8") == command.stdout
+
+    # A section of the shop excluded, by its mode: the same referring domains as the command line's.
+    section = f"http://www.{TARGET}/products/"
+    page.fill("input[name=exclude]", section)
+    page.select_option("select[name=exclude_mode]", "prefix")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r"exclude_mode=prefix"))
+    assert f"{section}* (prefix)" in page.locator("#targets").inner_text()
+    command = linkindex("intersect", "seed-supplies.de", "rival-garden.fr", "--exclude", section, "--exclude-mode",
+                        "prefix", "--min-matching", 1, "--data", data, "--format", "json")  # fmt: skip
+    by_section = [json.loads(line)["referring_domain"] for line in command.stdout.splitlines()]
+    assert cells(page, "referring_domain") == by_section
+    assert set(by_section) > {row["referring_domain"] for row in expected}
 
 
 @needs_intelligence

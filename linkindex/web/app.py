@@ -37,6 +37,7 @@ from starlette.templating import Jinja2Templates
 
 from linkindex.index import IndexBuildError, _plain, csv_chunks
 from linkindex.report import normalize_domain
+from linkindex.targets import MODE_HELP, Target, TargetError, parse_target
 from linkindex.web import overview as overview_data
 from linkindex.web.db import QueryError, QueryTimeout, WebIndex
 from linkindex.web.render import ASSETS, environment
@@ -66,14 +67,14 @@ TABS = (
 )
 #: Pages about several domains: (path, label, what the index must have).
 GLOBAL_PAGES = (
-    ("/intersect", "Competitor gap", frozenset({"link_intersect()"})),
+    ("/intersect", "Competitor gap", frozenset({"target_intersect()"})),
     ("/disavow", "Disavow", frozenset({"referring_domain_risk", "referring_domain_flags"})),
     ("/sql", "SQL", frozenset()),
 )
-#: Columns of the competitor gap (the link_intersect macro's).
+#: Columns of the competitor gap (the target_intersect macro's).
 INTERSECT_SQL = """
-select referring_domain, matching, matching_domains, backlinks, authority
-from link_intersect($domains, excluded := $excluded, min_matching := $min_matching, dofollow := $dofollow)
+select referring_domain, matching, matching_targets, backlinks, authority
+from target_intersect($targets, excluded := $excluded, min_matching := $min_matching, dofollow := $dofollow)
 """
 #: Statement types the SQL page runs.
 SQL_STATEMENTS = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN)
@@ -314,53 +315,75 @@ class Pages:
     # -- competitor gap ------------------------------------------------------
 
     def _intersect_query(self, request: Request) -> dict:
-        """The competitor-gap question of the query string; raises BadRequest."""
+        """The competitor-gap question of the query string (the form's fields and the SQL's parameters).
+
+        Raises BadRequest.
+        """
         params = request.query_params
 
-        def domains(name: str) -> list[str]:
-            found = []
+        def targets(name: str, mode_name: str) -> tuple[list[Target], str | None]:
+            mode = params.get(mode_name) or None
+            found = {}
             for typed in re.split(r"[\s,]+", params.get(name, "")):
                 if typed:
                     try:
-                        found.append(normalize_domain(typed)[1])
-                    except IndexBuildError as exc:
+                        target = parse_target(typed, mode)
+                    except TargetError as exc:
                         raise BadRequest(f"{name}: {exc}") from None
-            return list(dict.fromkeys(found))
+                    found.setdefault(target.describe(), target)
+            return list(found.values()), mode
 
-        given, excluded = domains("domains"), domains("exclude")
-        overlap = set(given) & set(excluded)
+        given, mode = targets("domains", "mode")
+        excluded, exclude_mode = targets("exclude", "exclude_mode")
+        overlap = {target.describe() for target in given} & {target.describe() for target in excluded}
         if overlap:
             raise BadRequest(f"{', '.join(sorted(overlap))} is both given and excluded")
         minimum = params.get("min", "").strip()
         if minimum and (not minimum.isdigit() or not 1 <= int(minimum) <= max(len(given), 1)):
-            raise BadRequest(f"min={minimum!r}: a number from 1 to the number of domains ({len(given)})")
+            raise BadRequest(f"min={minimum!r}: a number from 1 to the number of targets ({len(given)})")
         return {
-            "domains": given,
+            "given": given,
             "excluded": excluded,
+            "mode": mode,
+            "exclude_mode": exclude_mode,
+            "typed": params.get("domains", ""),
+            "typed_excluded": params.get("exclude", ""),
             "min_matching": int(minimum) if minimum else None,
             "dofollow": params.get("dofollow") in ("1", "on", "true", "yes"),
         }
 
+    @staticmethod
+    def _intersect_params(question: dict) -> dict:
+        return {
+            "targets": [target.as_struct() for target in question["given"]],
+            "excluded": [target.as_struct() for target in question["excluded"]] or None,
+            "min_matching": question["min_matching"],
+            "dofollow": question["dofollow"],
+        }
+
     def intersect(self, request: Request) -> Response:
-        if "link_intersect()" not in self.index.current_names():
-            return self.error(request, 404, "This index has no link_intersect: build it again with this linkindex.")
+        if "target_intersect()" not in self.index.current_names():
+            return self.error(request, 404, "This index has no target_intersect: build it again with this linkindex.")
         csv = request.url.path.endswith(".csv")
         try:
             question = self._intersect_query(request)
         except BadRequest as exc:
             return self.error(request, 400, str(exc), active="intersect")
         if csv:
-            if not question["domains"]:
+            if not question["given"]:
                 return PlainTextResponse("Give the domains as ?domains=a.com,b.com\n", status_code=400)
-            return self._stream_csv(INTERSECT_SQL, question, "link-intersect.csv", self.settings.export_time_limit)
+            return self._stream_csv(
+                INTERSECT_SQL, self._intersect_params(question), "link-intersect.csv", self.settings.export_time_limit
+            )
         rows, elapsed = [], None
-        if question["domains"]:
+        if question["given"]:
             started = time.perf_counter()
-            rows = self.index.records(INTERSECT_SQL, question)
+            rows = self.index.records(INTERSECT_SQL, self._intersect_params(question))
             elapsed = time.perf_counter() - started
         query = request.url.query
         return self.render(
             request, "intersect.html", active="intersect", question=question, rows=rows, elapsed=elapsed, query=query,
+            modes=MODE_HELP,
         )  # fmt: skip
 
     # -- disavow ------------------------------------------------------------
