@@ -80,8 +80,13 @@ def table_rows(html: str) -> list[str]:
 
 
 def test_search_normalises_as_report_does(client):
+    # A URL means that URL (mode exact), as `linkindex report` reads it; mode domain its registered domain.
     response = client.get("/", params={"q": "HTTPS://WWW.Example.com:443/pricing?x=1"}, follow_redirects=False)
     assert response.status_code == 303
+    assert response.headers["location"] == "/target?target=https%3A%2F%2Fwww.example.com%2Fpricing%3Fx%3D1&mode=exact"
+    response = client.get("/", params={"q": "HTTPS://WWW.Example.com/pricing", "mode": "domain"}, follow_redirects=False)
+    assert response.headers["location"] == "/domain/example.com"
+    response = client.get("/", params={"q": "WWW.Example.com", "mode": ""}, follow_redirects=False)
     assert response.headers["location"] == "/domain/example.com"
     response = client.get("/", params={"q": "Bücher.DE"}, follow_redirects=False)
     assert response.headers["location"] == "/domain/xn--bcher-kva.de"
