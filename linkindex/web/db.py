@@ -53,7 +53,6 @@ class QueryTimeout(QueryError):
 #: come first, from its link records); the rest (authority, flags, risk, crawls) stay the index's.
 TARGET_TABLES = (
     "current_links",
-    "current_backlinks",
     "inbound_links",
     "referring_domains",
     "anchor_distribution",
@@ -65,8 +64,13 @@ TARGET_TABLES = (
     "domain_history",
     "broken_backlinks",
 )
+#: Computed on the way to those (broken_backlinks reads it), then dropped with the link records and facts.
+TARGET_STEPS = ("current_backlinks",)
 #: Narrowed targets whose tables are kept, each in its own connection.
 TARGETS_KEPT = 4
+#: Computing a narrowed target's tables (a scan of the link records, then the models) may take this many times
+#: the time limit of one query.
+TARGET_TIME_FACTOR = 3
 
 
 class _Queries:
@@ -134,6 +138,23 @@ def _interrupted_after(con, limit: float | None, what: str = "the query"):
             timer.cancel()
 
 
+def _drop_steps(con) -> None:
+    """Drop the temporary tables the pages do not read (the link records, the facts: most of the memory).
+
+    Each is replaced by a view that fails when read, so that a query that
+    came to read one would fail, never read the index's table of that name
+    (every target's links) in its place.
+    """
+    steps = con.execute("select table_name from duckdb_tables() where temporary").fetchall()
+    for (name,) in steps:
+        if name not in TARGET_TABLES:
+            quoted = '"' + name.replace('"', '""') + '"'
+            con.execute(f"drop table temp.{quoted}")
+            # A view cannot take parameters: the name is a model's (from the catalog), quoted as a literal.
+            message = f"{name} is not kept for a narrowed target".replace("'", "''")
+            con.execute(f"create temp view {quoted} as select * from range(1) where error('{message}')")
+
+
 class _Narrowed:
     """One narrowed target's connection: its temporary tables, once computed, and who is using it."""
 
@@ -151,6 +172,7 @@ class WebIndex(_Queries):
     def __init__(self, data_dir: str | Path, time_limit: float = 10.0, targets_kept: int = TARGETS_KEPT):
         self.path = Path(data_dir) / INDEX_FILE
         self.time_limit = time_limit
+        self.target_time_limit = time_limit * TARGET_TIME_FACTOR if time_limit else None
         self.targets_kept = targets_kept
         self._condition = threading.Condition()
         self._active = 0
@@ -270,7 +292,7 @@ class WebIndex(_Queries):
             self._active += 1
         try:
             # Behind another request's statements, or its computing the tables.
-            if not narrowed.lock.acquire(timeout=2 * self.time_limit if self.time_limit else -1):
+            if not narrowed.lock.acquire(timeout=self.target_time_limit + self.time_limit if self.time_limit else -1):
                 raise QueryTimeout(f"the server is busy with {target.describe()}: try again in a moment")
             try:
                 if not narrowed.ready:
@@ -279,10 +301,11 @@ class WebIndex(_Queries):
                             "this index was built by an older linkindex, which keeps no link records to "
                             "narrow a target down to: build it again"
                         )
-                    tables = [name for name in TARGET_TABLES if name in self.tables]
+                    tables = [name for name in TARGET_STEPS + TARGET_TABLES if name in self.tables]
                     what = f"computing the tables of {target.describe()}"
-                    with _interrupted_after(narrowed.con, self.time_limit, what):
+                    with _interrupted_after(narrowed.con, self.target_time_limit, what):
                         shadow_tables(narrowed.con, target, tables)
+                        _drop_steps(narrowed.con)
                     narrowed.ready = True
                 yield narrowed.con
             finally:
