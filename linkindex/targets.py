@@ -74,6 +74,14 @@ class Target:
             "urls": list(self.urls),
         }
 
+    @property
+    def canonical(self) -> str:
+        """The shortest text that ``parse_target`` reads back as this target, in this mode (for addresses)."""
+        if self.mode in ("exact", "prefix"):
+            # Typed without a scheme: both URLs, and the text without one.
+            return self.urls[0] if len(self.urls) == 1 else self.urls[0].split("://", 1)[1]
+        return self.host if self.mode == "subdomains" else self.domain
+
     def predicate(self, prefix: str = "target") -> tuple[str, dict]:
         """The SQL condition over ``dst_url``, ``dst_host``, ``dst_domain``, and its parameters (named ``prefix_*``)."""
         params = {f"{prefix}_domain": self.domain}
@@ -110,8 +118,13 @@ class Target:
         return "(" + " or ".join(terms) + ")"
 
 
-def parse_target(typed: str, mode: str | None = None) -> Target:
-    """The target a user typed: ``mode`` as given, else ``exact`` for a URL and ``domain`` for a bare host."""
+def parse_target(typed: str, mode: str | None = None, strict: bool = False) -> Target:
+    """The target a user typed: ``mode`` as given, else ``exact`` for a URL and ``domain`` for a bare host.
+
+    ``strict``: refuse a URL with a path in mode ``subdomains`` rather than
+    keep its host only (the web interface, where a mode is picked from a
+    list, says so rather than silently show another target).
+    """
     from crawler.urls import host_domain, parse_web_url
 
     if mode is not None and mode not in MODES:
@@ -130,6 +143,11 @@ def parse_target(typed: str, mode: str | None = None) -> Target:
     has_path = "/" in rest and rest[rest.index("/") :] not in ("/", "")
     if mode is None:
         mode = "exact" if has_scheme or has_path else "domain"
+    if strict and mode == "subdomains" and has_path:
+        raise TargetError(
+            f"{typed.strip()!r} has a path: mode subdomains takes a host (blog.example.com); "
+            "for the URLs that start with it, choose mode prefix"
+        )
     urls: tuple[str, ...] = ()
     if mode in ("exact", "prefix"):
         if has_scheme:

@@ -9,7 +9,7 @@ import csv
 import io
 import re
 
-from helpers import HOME, link, page, sample_records, ts, write_parquet
+from helpers import HOME, PRICING, link, page, sample_records, ts, write_parquet
 import pytest
 from starlette.testclient import TestClient
 
@@ -80,8 +80,13 @@ def table_rows(html: str) -> list[str]:
 
 
 def test_search_normalises_as_report_does(client):
+    # A URL means that URL (mode exact), as `linkindex report` reads it; mode domain its registered domain.
     response = client.get("/", params={"q": "HTTPS://WWW.Example.com:443/pricing?x=1"}, follow_redirects=False)
     assert response.status_code == 303
+    assert response.headers["location"] == "/target?target=https%3A%2F%2Fwww.example.com%2Fpricing%3Fx%3D1&mode=exact"
+    response = client.get("/", params={"q": "HTTPS://WWW.Example.com/pricing", "mode": "domain"}, follow_redirects=False)
+    assert response.headers["location"] == "/domain/example.com"
+    response = client.get("/", params={"q": "WWW.Example.com", "mode": ""}, follow_redirects=False)
     assert response.headers["location"] == "/domain/example.com"
     response = client.get("/", params={"q": "Bücher.DE"}, follow_redirects=False)
     assert response.headers["location"] == "/domain/xn--bcher-kva.de"
@@ -489,3 +494,60 @@ def test_html_report_is_one_self_contained_file(data_dir, tmp_path, capsys):
     assert not list(tmp_path.glob(".*.tmp"))
     assert main(["report", "nowhere.org", "--data", str(data_dir), "--html", str(tmp_path / "none.html")]) == 2
     assert not (tmp_path / "none.html").exists()
+
+
+# -- targets narrower than a domain ------------------------------------------------
+
+
+def test_target_addresses_are_canonical_and_keep_their_filters(client):
+    def location(path):
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 301, path
+        return response.headers["location"]
+
+    assert location("/target?target=HTTPS://WWW.Example.com:443/pricing") == (
+        "/target?target=https%3A%2F%2Fwww.example.com%2Fpricing&mode=exact")  # fmt: skip
+    assert location("/target/backlinks?target=www.example.com&mode=domain&follow=nofollow") == (
+        "/domain/example.com/backlinks?follow=nofollow")  # fmt: skip
+    assert location("/domain/www.example.com/backlinks?mode=subdomains&follow=nofollow") == (
+        "/target/backlinks?target=www.example.com&mode=subdomains&follow=nofollow")  # fmt: skip
+
+
+def test_a_narrowed_target_pages_numbers_and_links(client, data_dir):
+    import json
+    import subprocess
+    import sys
+
+    def report(*args):  # in a process of its own: DuckDB opens a file once per process, with one configuration
+        command = [sys.executable, "-m", "linkindex.cli", "report", *args, "--data", str(data_dir), "--format", "json"]
+        return json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+
+    expected = report("www.example.com", "--mode", "subdomains")
+    domain = report("example.com")
+    assert expected["totals"]["backlinks"] < domain["totals"]["backlinks"]
+    query = "target=www.example.com&amp;mode=subdomains"
+    html = client.get(f"/target?{query.replace('&amp;', '&')}").text
+    assert f'data-metric="backlinks"><span class="value">{expected["totals"]["backlinks"]:,}<' in html
+    assert '<span class="mode" data-mode="subdomains"' in html
+    table = client.get(f"/target/backlinks?{query.replace('&amp;', '&')}&sort=anchor_text").text
+    # Sorting, paging, the downloads and the filter form keep the target.
+    assert f'href="?{query}&amp;sort=-anchor_text"' in table
+    assert f'href="/target/backlinks.csv?{query}&amp;sort=anchor_text"' in table
+    assert '<input type="hidden" name="target" value="www.example.com">' in table
+    csv_text = client.get(f"/target/backlinks.csv?{query.replace('&amp;', '&')}").text
+    assert [row[5] for row in csv.reader(io.StringIO(csv_text))][1:] == ["https://www.example.com/pricing"]
+
+
+def test_the_server_keeps_a_bounded_number_of_targets(data_dir):
+    from linkindex.targets import parse_target
+    from linkindex.web.overview import overview
+
+    index = WebIndex(data_dir, time_limit=5, targets_kept=1)
+    try:
+        pricing, home = parse_target(PRICING), parse_target(HOME, "prefix")
+        for _ in range(2):  # each evicts the other: recomputed, the same numbers
+            assert overview(index.narrowed(pricing), "example.com", target=pricing)["totals"]["backlinks"] == 1
+            assert overview(index.narrowed(home), "example.com", target=home)["totals"]["backlinks"] > 1
+            assert len(index._narrowed) == 1
+    finally:
+        index.close()

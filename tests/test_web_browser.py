@@ -295,9 +295,11 @@ def test_search_box_normalises_and_opens_the_overview(watched, server, screensho
     assert page.locator("table.data a", has_text=TARGET).count() == 1
     page.screenshot(path=screenshots / "search.png", full_page=True)
     page.fill("input[name=q]", f"  HTTP://WWW.{TARGET.upper()}/products/1?x=1 ")
+    page.select_option("select[name=mode]", "domain")
     page.press("input[name=q]", "Enter")
     page.wait_for_url(f"{server}/domain/{TARGET}")
     assert page.locator("h1").inner_text() == f"Backlink profile of {TARGET}"
+    assert page.locator("nav.tabs .mode").inner_text() == "mode domain"
 
 
 def test_overview_numbers_match_sql_and_charts_are_drawn(watched, server, data, screenshots):
@@ -619,3 +621,168 @@ def test_disavow_download_round_trips_through_import(watched, server, data, scre
     linkindex("build", "--data", data)
     page.goto(f"{server}/domain/{TARGET}/referring-domains?disavowed=yes")
     assert set(cells(page, "referring_domain")) == chosen
+
+
+# -- targets narrower than a domain: one URL, a URL prefix, a host and its subdomains ------------
+
+SHOP_URL = f"http://www.{TARGET}"
+#: (typed, mode) of narrowed targets of the example web.
+NARROWED = [(f"{SHOP_URL}/products/1", "exact"), (f"{SHOP_URL}/products/", "prefix"), (f"www.{TARGET}", "subdomains")]
+
+
+def fetch(url: str) -> tuple[int, str]:
+    """(status, body) of a GET on the real server."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def target_query(typed: str, mode: str) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({"target": typed, "mode": mode})
+
+
+def narrowed_backlinks(data: Path, typed: str, mode: str) -> set[tuple[str, str, str, str]]:
+    """The inbound_links rows of the whole index that the target's condition selects."""
+    from linkindex.targets import parse_target
+
+    condition, params = parse_target(typed, mode).domain_predicate()
+    rows = sql(data, f"select src_url, dst_url, anchor_text, kind from inbound_links where {condition}", params)
+    return {tuple(row.values()) for row in rows}
+
+
+@needs_intelligence
+@pytest.mark.parametrize("typed, mode", NARROWED)
+def test_each_mode_shows_what_linkindex_report_gives(watched, server, data, screenshots, typed, mode):
+    expected = json.loads(linkindex("report", typed, "--mode", mode, "--data", data, "--format", "json").stdout)
+    assert expected["mode"] == mode
+    page = watched.page
+    page.goto(f"{server}/")
+    page.fill("input[name=q]", typed)
+    page.select_option("select[name=mode]", mode)
+    page.press("input[name=q]", "Enter")
+    page.wait_for_url(re.compile(r"/target\?"))
+    assert page.locator("nav.tabs .mode").inner_text() == f"mode {mode}"
+    assert page.locator("#mode").get_attribute("data-mode") == mode
+    assert page.locator("h1 .domain").inner_text() == expected["target"]
+    totals = expected["totals"]
+    for key in ("backlinks", "referring_domains", "referring_pages", "linked_pages"):
+        assert page.locator(f'[data-metric="{key}"] .value').inner_text() == f"{totals[key]:,}", key
+    assert page.locator('[data-metric="dofollow_share"] .value').inner_text() == f"{totals['dofollow_share']:.1%}"
+    assert page.locator('[data-metric="broken_backlinks"] .value').inner_text() == f"{expected['broken']['backlinks']:,}"
+    history = expected["changes"]["history"]
+    assert page.locator('[data-metric="lost_backlinks"] .value').inner_text() == f"−{history['lost_backlinks']:,}"
+    assert page.locator('[data-metric="new_backlinks"] .value').inner_text() == f"+{history['new_backlinks']:,}"
+    shown = page.locator("#top-referring-domains tbody td:first-child").all_inner_texts()
+    assert shown == [row["referring_domain"] for row in expected["referring_domains"]]
+    page.screenshot(path=screenshots / f"target-{mode}.png", full_page=True)
+
+    # Every tab keeps the target and says its mode; the backlinks are those the target's condition selects.
+    page.click("nav.tabs a:has-text('Backlinks')")
+    page.wait_for_url(re.compile(r"/target/backlinks\?"))
+    assert page.locator("nav.tabs .mode").inner_text() == f"mode {mode}"
+    status, body = fetch(f"{server}/target/backlinks.json?{target_query(typed, mode)}&per_page=500")
+    rows = json.loads(body)
+    assert (status, rows["mode"]) == (200, mode)
+    shown = {(r["src_url"], r["dst_url"], r["anchor_text"], r["kind"]) for r in rows["rows"]}
+    assert shown == narrowed_backlinks(data, typed, mode) and rows["total"] == len(shown) > 0
+    # A filter keeps the target.
+    page.select_option("select[name=follow]", "dofollow")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r"follow=dofollow"))
+    assert f"mode={mode}" in page.url
+    assert page.locator("nav.tabs .mode").inner_text() == f"mode {mode}"
+
+
+@needs_intelligence
+def test_a_prefix_loses_the_links_the_example_web_removes_from_it(server):
+    """The Lost links page of a prefix, against the events the example web's definitions imply."""
+    prefix = f"{SHOP_URL}/products/"
+    expected = {
+        (event.src_url, event.dst_url, event.anchor_text, event.reason)
+        for event in web.expected_link_changes(web.V1, web.V2)
+        if event.event == "lost" and event.dst_url.startswith(prefix)
+    }
+    assert expected
+    status, body = fetch(f"{server}/target/lost.json?{target_query(prefix, 'prefix')}&per_page=500")
+    assert status == 200
+    rows = json.loads(body)["rows"]
+    assert {(r["src_url"], r["dst_url"], r["anchor_text"], r["reason"]) for r in rows} == expected
+    # No site of the example web links to the shop's blog: its host has no backlinks.
+    assert not any(link[1].startswith(f"http://{web.SHOP_BLOG}/") for link in web.live_links(web.V1, web.V2)
+                   if not link[0].startswith(("http://www.example-shop", f"http://{web.SHOP_BLOG}")))  # fmt: skip
+    status, body = fetch(f"{server}/target?{target_query(web.SHOP_BLOG, 'subdomains')}")
+    assert status == 404 and "No backlinks to blog.example-shop.co.uk and its subdomains (mode subdomains)" in body
+
+
+def test_bad_targets_are_a_400_that_says_why(server):
+    for query, message in [
+        ("target=www.example.com&mode=sideways", "unknown mode &#39;sideways&#39;"),
+        ("target=ftp%3A%2F%2Fexample.com%2F&mode=exact", "not a domain name or http(s) URL"),
+        ("target=http%3A%2F%2Fexample.com%2Fblog%2F&mode=subdomains", "mode subdomains takes a host"),
+        ("mode=prefix", "Give the target as ?target="),
+        ("target=%00%20&mode=exact", "not a domain name or http(s) URL"),
+    ]:
+        for path in ("/target", "/target/backlinks.csv", "/"):
+            url = f"{server}{path}?{query}" if path != "/" else f"{server}/?{query.replace('target=', 'q=')}"
+            status, body = fetch(url)
+            if path == "/" and "q=" not in url:
+                continue
+            assert status == 400, (url, status)
+            assert message in body, (url, body[-500:])
+
+
+@needs_intelligence
+def test_targets_queried_at_once_see_their_own_tables(server, data):
+    """More targets than the server keeps, each asked from its own thread at the same time: no answer mixes them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    targets = [(f"{SHOP_URL}/products/{n}", "exact") for n in (2, 3, 4)] + [
+        (f"{SHOP_URL}/products/1", "prefix"), (f"{SHOP_URL}/", "exact"), (f"www.{TARGET}", "subdomains"),
+    ]  # fmt: skip
+    expected = {target: narrowed_backlinks(data, *target) for target in targets}
+    assert len({frozenset(rows) for rows in expected.values()}) == len(targets)  # six different answers
+
+    def ask(target):
+        answers = []
+        for _ in range(3):
+            status, body = fetch(f"{server}/target/backlinks.json?{target_query(*target)}&per_page=500")
+            assert status == 200, body[-500:]
+            rows = json.loads(body)
+            answers.append(({(r["src_url"], r["dst_url"], r["anchor_text"], r["kind"]) for r in rows["rows"]},
+                            rows["total"], rows["mode"]))  # fmt: skip
+        return answers
+
+    with ThreadPoolExecutor(len(targets)) as pool:
+        results = dict(zip(targets, pool.map(ask, targets)))
+    for target, answers in results.items():
+        for rows, total, mode in answers:
+            assert (rows, total, mode) == (expected[target], len(expected[target]), target[1]), target
+
+
+@needs_intelligence
+def test_html_report_of_a_prefix_says_its_mode(browser, data, tmp_path):
+    prefix = f"{SHOP_URL}/products/"
+    expected = json.loads(linkindex("report", prefix, "--mode", "prefix", "--data", data, "--format", "json").stdout)
+    report = tmp_path / "products.html"
+    printed = linkindex("report", prefix, "--mode", "prefix", "--data", data, "--html", report).stdout
+    assert "(mode prefix)" in printed
+    context = browser.new_context(offline=True)
+    page = Watched(context.new_page())
+    try:
+        page.page.goto(report.as_uri())
+        assert page.page.locator("#mode").get_attribute("data-mode") == "prefix"
+        assert page.page.locator("h1 .domain").inner_text() == expected["target"]
+        backlinks = page.page.locator('[data-metric="backlinks"] .value').inner_text()
+        assert backlinks == f"{expected['totals']['backlinks']:,}"
+        assert expected["totals"]["backlinks"] < sql(data, "select backlinks from domain_summary where target_domain = $d",
+                                                     {"d": TARGET})[0]["backlinks"]  # fmt: skip
+        page.check_clean("file://")
+    finally:
+        context.close()

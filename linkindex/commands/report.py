@@ -31,6 +31,7 @@ EXAMPLES = examples(
     "linkindex report example.com --data idx --top 25",
     "linkindex report https://example.com/blog/ --mode prefix --data idx",
     "linkindex report example.com --data idx --format json > report.json",
+    "linkindex report https://example.com/blog/ --mode prefix --data idx --html blog.html",
 )
 
 
@@ -50,7 +51,7 @@ def add_arguments(parser):
     parser.add_argument(
         "--html",
         metavar="FILE",
-        help="write the overview of a registered domain as one self-contained HTML file (charts included; "
+        help="write the overview of the target, in its mode, as one self-contained HTML file (charts included; "
         "reads offline, prints)",
     )
     parser.add_argument(
@@ -93,16 +94,13 @@ def _html(args, console: Console) -> int:
     except ImportError as exc:
         error(f"the HTML report needs the web extra ({exc.name} is missing): pip install 'linkindex[web]'")
         return EXIT_USAGE
-    if args.mode not in (None, "domain"):
-        error(f"the HTML report covers a registered domain: leave out --mode {args.mode}")
-        return EXIT_USAGE
     try:
-        domain = write_report(args.data, args.domain, args.html, top=args.top)
+        target = write_report(args.data, args.domain, args.html, top=args.top, mode=args.mode)
     except IndexBuildError as exc:
         error(f"{exc}")
         return EXIT_USAGE
     except OSError as exc:
         error(f"cannot write {args.html}: {exc.strerror or exc}")
         return EXIT_USAGE
-    console.print(f"Backlink profile of {escape(domain)} → {escape(args.html)}")
+    console.print(f"Backlink profile of {escape(target.describe())} (mode {target.mode}) → {escape(args.html)}")
     return EXIT_OK

@@ -12,9 +12,10 @@ from linkindex.commands.common import EXIT_OK, EXIT_USAGE, add_data, error, exam
 
 HELP = "serve a web interface over the link index (read-only)"
 DESCRIPTION = """\
-Serve a read-only web interface over DIR/index.duckdb: a domain's overview,
-backlinks, referring domains, anchors and broken backlinks with filters and
-CSV downloads, and a SQL page. It listens on 127.0.0.1 (this machine only)
+Serve a read-only web interface over DIR/index.duckdb: the overview,
+backlinks, referring domains, anchors and broken backlinks, with filters and
+CSV downloads, of a domain, a host and its subdomains, a URL prefix or one
+URL (the modes of `linkindex report --mode`), and a SQL page. It listens on 127.0.0.1 (this machine only)
 unless --host says otherwise; any other address needs --token (or
 $LINKINDEX_TOKEN), checked on every request. A rebuilt index is picked up
 without a restart."""

@@ -2,11 +2,13 @@
 
 Routes (stable: users bookmark and script them)::
 
-    /                                   search; ?q=DOMAIN goes to its overview
-    /domain/{domain}                    overview
-    /domain/{domain}/{view}             a table page: backlinks, referring-domains, anchors, broken
+    /                                   search; ?q=TARGET&mode=MODE goes to its overview
+    /domain/{domain}                    overview of a registered domain
+    /domain/{domain}/{view}             a table page: backlinks, referring-domains, anchors, broken, lost
     /domain/{domain}/{view}.csv         the same rows, all of them, as CSV (the format of `query --format csv`)
     /domain/{domain}/{view}.json        the page's rows as JSON
+    /target?target=T&mode=M             the same pages for one URL (exact), a URL prefix (prefix) or a host
+    /target/{view}[.csv|.json]?target=T&mode=M    and its subdomains (subdomains): see linkindex.targets
     /sql?q=SQL                          a read-only query, with a row limit and a time limit
     /sql.csv?q=SQL                      its rows as CSV
     /static/...                         styles, scripts, the charting library
@@ -23,7 +25,7 @@ import itertools
 import re
 import secrets
 import time
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import duckdb
 import pyarrow as pa
@@ -37,9 +39,9 @@ from starlette.templating import Jinja2Templates
 
 from linkindex.index import IndexBuildError, _plain, csv_chunks
 from linkindex.report import normalize_domain
-from linkindex.targets import MODE_HELP, Target, TargetError, parse_target
+from linkindex.targets import MODE_HELP, MODES, Target, TargetError, parse_target
 from linkindex.web import overview as overview_data
-from linkindex.web.db import QueryError, QueryTimeout, WebIndex
+from linkindex.web.db import QueryError, QueryTimeout, TargetIndex, WebIndex
 from linkindex.web.render import ASSETS, environment
 from linkindex.web.views import VIEWS, BadRequest, Selection, view_for
 
@@ -169,6 +171,52 @@ class Guard:
 # -- the application ---------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Subject:
+    """The target a page is about, the index its tables are read from, and the addresses of its pages.
+
+    A registered domain's pages are ``/domain/{domain}/...``; a narrower
+    target's are ``/target/...?target=T&mode=M``, read from its own tables
+    (``WebIndex.narrowed``).
+    """
+
+    target: Target
+    index: WebIndex | TargetIndex
+
+    @property
+    def domain(self) -> str:
+        return self.target.domain
+
+    @property
+    def narrow(self) -> bool:
+        return self.target.mode != "domain"
+
+    @property
+    def about(self) -> dict:
+        return overview_data.describe(self.target)
+
+    @property
+    def fixed(self) -> dict[str, str]:
+        """The query-string parameters that name the target (none for a registered domain)."""
+        return {"target": self.target.canonical, "mode": self.target.mode} if self.narrow else {}
+
+    def path(self, view: str | None = None) -> str:
+        """The path of the overview or of a page (``view``, with ``.csv`` or ``.json`` for a download)."""
+        if self.narrow:
+            return "/target" + (f"/{view}" if view else "")
+        return domain_path(self.domain, view)
+
+    def href(self, view: str | None = None, query: str = "") -> str:
+        """The address of a page of this target, with more of a query string."""
+        combined = "&".join(part for part in (urlencode(self.fixed), query) if part)
+        return self.path(view) + (f"?{combined}" if combined else "")
+
+    def filename(self, slug: str) -> str:
+        if self.narrow:
+            return f"{self.target.canonical.split('://', 1)[-1]}-{self.target.mode}-{slug}.csv"
+        return f"{self.domain}-{slug}.csv"
+
+
 class Pages:
     """The route handlers, over one index."""
 
@@ -178,9 +226,10 @@ class Pages:
         self.templates = Jinja2Templates(env=environment())
 
     def render(self, request: Request, template: str, status_code: int = 200, **context) -> Response:
-        context.setdefault("domain", None)
+        context.setdefault("subject", None)
         context.setdefault("active", None)
         context.setdefault("q", "")
+        context.setdefault("q_mode", "")
         names = self.index.current_names()
         context.update(
             standalone=False,
@@ -200,86 +249,136 @@ class Pages:
 
     def home(self, request: Request) -> Response:
         typed = request.query_params.get("q", "").strip()
+        mode = request.query_params.get("mode") or None
         if typed:
             try:
-                _, target = normalize_domain(typed)
-            except IndexBuildError as exc:
-                return self.error(request, 400, str(exc), q=typed)
-            return RedirectResponse(domain_path(target), status_code=303)
+                target = parse_target(typed, mode, strict=True)
+            except TargetError as exc:
+                return self.error(request, 400, str(exc), q=typed, q_mode=mode or "")
+            return RedirectResponse(Subject(target, self.index).href(), status_code=303)
         return self.render(
             request, "home.html", domains=overview_data.top_domains(self.index), crawls=overview_data.crawls(self.index)
         )
 
-    # -- a domain ----------------------------------------------------------
+    # -- a target: a registered domain, or a URL, a prefix, a host and its subdomains ------------
 
-    def _domain(self, request: Request) -> tuple[str, Response | None]:
+    def _domain(self, request: Request) -> tuple[Subject | None, Response | None]:
         """The registered domain of the path; or a redirect to its canonical path, or an error page.
 
         A host or URL (``www.example.com``, ``Example.COM``) is sent to the
-        registered domain's page, as ``report`` reports on the registered domain.
+        registered domain's page, as ``report`` reports on the registered domain;
+        with ``?mode=`` another than domain, to that target's page.
         """
         typed = request.path_params["domain"]
+        view = request.path_params.get("view")
+        mode = request.query_params.get("mode")
+        if mode and mode != "domain":
+            query = urlencode([("target", typed), *request.query_params.multi_items()])
+            return None, RedirectResponse(f"/target{'/' + view if view else ''}?{query}", status_code=301)
         try:
-            _, target = normalize_domain(typed)
-        except IndexBuildError as exc:
-            return typed, self.error(request, 400, str(exc), q=typed)
-        if target != typed:
-            path = domain_path(target, request.path_params.get("view"))
+            target = parse_target(typed, "domain")
+        except TargetError as exc:
+            return None, self.error(request, 400, str(exc), q=typed)
+        if target.domain != typed:
             query = f"?{request.url.query}" if request.url.query else ""
-            return target, RedirectResponse(path + query, status_code=301)
-        return target, None
+            return None, RedirectResponse(domain_path(target.domain, view) + query, status_code=301)
+        return Subject(target, self.index), None
+
+    def _target(self, request: Request) -> tuple[Subject | None, Response | None]:
+        """The target of ``?target=T&mode=M``; or a redirect to its canonical address, or an error page (400)."""
+        params = request.query_params
+        typed, mode = params.get("target", "").strip(), params.get("mode") or None
+        view = request.path_params.get("view")
+        if not typed:
+            return None, self.error(
+                request, 400,
+                "Give the target as ?target=URL_OR_HOST&mode=MODE, MODE one of " + ", ".join(MODES) + ".",
+            )  # fmt: skip
+        try:
+            target = parse_target(typed, mode, strict=True)
+        except TargetError as exc:
+            return None, self.error(request, 400, str(exc), q=typed, q_mode=mode or "")
+        subject = Subject(target, self.index)
+        rest = [(name, value) for name, value in params.multi_items() if name not in ("target", "mode")]
+        if target.mode == "domain":
+            query = f"?{urlencode(rest)}" if rest else ""
+            return None, RedirectResponse(domain_path(target.domain, view) + query, status_code=301)
+        canonical = (target.canonical, target.mode)
+        if (typed, mode) != canonical and parse_target(*canonical) == target:
+            return None, RedirectResponse(subject.href(view, urlencode(rest)), status_code=301)
+        return Subject(target, self.index.narrowed(target)), None
 
     def domain_overview(self, request: Request) -> Response:
-        domain, redirect = self._domain(request)
-        if redirect is not None:
-            return redirect
-        data = overview_data.overview(self.index, domain)
+        subject, response = self._domain(request)
+        return response or self._overview(request, subject)
+
+    def target_overview(self, request: Request) -> Response:
+        subject, response = self._target(request)
+        return response or self._overview(request, subject)
+
+    def domain_table(self, request: Request) -> Response:
+        subject, response = self._domain(request)
+        return response or self._table(request, subject)
+
+    def target_table(self, request: Request) -> Response:
+        subject, response = self._target(request)
+        return response or self._table(request, subject)
+
+    def _context(self, subject: Subject, active: str) -> dict:
+        return {"subject": subject, "target": subject.about, "q": subject.target.canonical,
+                "q_mode": subject.target.mode, "active": active}  # fmt: skip
+
+    def _overview(self, request: Request, subject: Subject) -> Response:
+        domain = subject.domain
+        data = overview_data.overview(subject.index, domain, target=subject.target)
         if data is None:
             indexed = self.index.record("select count(*) as domains from domain_summary")["domains"]
             return self.error(
                 request, 404,
-                f"No backlinks to {domain} in this index ({indexed:,} domains have backlinks). "
-                "Check the spelling, or crawl or extract pages that link to it.",
-                q=domain,
+                f"No backlinks to {subject.target.describe()}{' (mode ' + subject.target.mode + ')' if subject.narrow else ''} "
+                "in this index "
+                f"({indexed:,} domains have backlinks). Check the spelling, or crawl or extract pages that link to it.",
+                q=subject.target.canonical, q_mode=subject.target.mode,
             )  # fmt: skip
-        return self.render(request, "overview.html", domain=domain, q=domain, active="overview", data=data)
+        return self.render(request, "overview.html", data=data, **self._context(subject, "overview"))
 
-    def table(self, request: Request) -> Response:
-        domain, redirect = self._domain(request)
-        if redirect is not None:
-            return redirect
+    def _table(self, request: Request, subject: Subject) -> Response:
+        domain = subject.domain
         slug, _, fmt = request.path_params["view"].partition(".")
         if slug not in VIEWS or fmt not in ("", "csv", "json"):
             raise HTTPException(404)
+        index = subject.index
         view = view_for(slug, self.index.current_names())
-        context = {"domain": domain, "q": domain, "active": slug, "view": view, "unverified": None}
+        context = {**self._context(subject, slug), "view": view, "unverified": None}
         if view is None:
             needed = ", ".join(VIEWS[slug][-1].requires)
             return self.error(
                 request, 404, f"This index has no {needed}: build it again with this linkindex.", **context
             )
         options = {
-            flt.name: self.index.rows(flt.options_sql, {"domain": domain} if "$domain" in flt.options_sql else None)[1]
+            flt.name: index.rows(flt.options_sql, {"domain": domain} if "$domain" in flt.options_sql else None)[1]
             for flt in view.filters
             if flt.options_sql is not None
         }
         try:
-            selection = Selection.parse(view, request.query_params, options)
+            selection = Selection.parse(view, request.query_params, options, fixed=subject.fixed)
         except BadRequest as exc:
             return self.error(request, 400, str(exc), **context)
         if fmt == "csv":
-            return self._csv(selection, domain, f"{domain}-{slug}.csv")
+            return self._csv(index, selection, domain, subject.filename(slug))
         sql, params = selection.rows_sql(domain)
         count_sql, count_params = selection.count_sql(domain)
         started = time.perf_counter()
-        columns, rows, _ = self.index.rows(sql, params)
+        columns, rows, _ = index.rows(sql, params)
         rows = [dict(zip(columns, row)) for row in rows]
-        total = self.index.record(count_sql, count_params)["rows"]
+        total = index.record(count_sql, count_params)["rows"]
         elapsed = time.perf_counter() - started
         if fmt == "json":
             return JSONResponse(
                 {
                     "domain": domain,
+                    "target": subject.target.canonical,
+                    "mode": subject.target.mode,
                     "view": slug,
                     "total": total,
                     "page": selection.page,
@@ -289,18 +388,18 @@ class Pages:
             )
         pages = max(1, -(-total // selection.per_page))
         if slug == "lost":
-            context["unverified"] = overview_data.unverified(self.index, domain)
+            context["unverified"] = overview_data.unverified(index, domain)
         return self.render(
             request, "table.html",
             selection=selection, rows=rows, total=total, pages=pages, elapsed=elapsed, **context,
         )  # fmt: skip
 
-    def _csv(self, selection: Selection, domain: str, filename: str) -> Response:
+    def _csv(self, index, selection: Selection, domain: str, filename: str) -> Response:
         sql, params = selection.rows_sql(domain, paged=False)
-        return self._stream_csv(sql, params, filename, self.settings.export_time_limit)
+        return self._stream_csv(sql, params, filename, self.settings.export_time_limit, index=index)
 
-    def _stream_csv(self, sql: str, params, filename: str, time_limit: float, max_rows: int | None = None):
-        chunks = _csv_text(self.index, sql, params, time_limit, max_rows)
+    def _stream_csv(self, sql: str, params, filename: str, time_limit: float, max_rows: int | None = None, index=None):
+        chunks = _csv_text(index or self.index, sql, params, time_limit, max_rows)
         # The header is taken before answering: a query that fails to start
         # gets an error page, not a cut-off file. From here the generator is
         # inside its `with`, so even a client that hangs up before reading
@@ -602,7 +701,9 @@ def create_app(settings: Settings, index: WebIndex | None = None) -> Starlette:
         Route("/disavow.txt", pages.disavow),
         Route("/sql.csv", pages.sql_csv),
         Route("/domain/{domain}", pages.domain_overview),
-        Route("/domain/{domain}/{view}", pages.table),
+        Route("/domain/{domain}/{view}", pages.domain_table),
+        Route("/target", pages.target_overview),
+        Route("/target/{view}", pages.target_table),
         Mount("/static", app=StaticFiles(directory=str(ASSETS)), name="static"),
     ]
     app = Starlette(

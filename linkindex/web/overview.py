@@ -1,15 +1,19 @@
-"""The overview of one target domain: the numbers, rankings and chart series the overview page shows.
+"""The overview of one target: the numbers, rankings and chart series the overview page shows.
 
 The same dict feeds the page served by ``linkindex serve`` and the one-file
-report of ``linkindex report DOMAIN --html FILE``. Every figure is read from
-the index tables with the domain bound as a parameter.
+report of ``linkindex report TARGET --html FILE``. Every figure is read from
+the index tables with the registered domain bound as a parameter; for a
+target narrower than a domain, from the tables computed for it alone
+(``WebIndex.narrowed``), so the same queries give its numbers. Authority,
+risk and flags stay those of the registered domain, as in ``linkindex report``.
 """
 
 # The overview's headline and rankings are the terminal report's queries.
 from linkindex.report import ANCHORS_SQL as TOP_ANCHORS_SQL
-from linkindex.report import BREAKDOWN_SQL, SUMMARY_SQL
+from linkindex.report import BREAKDOWN_SQL, PAGE_AUTHORITY_SQL, SUMMARY_SQL
 from linkindex.report import PAGES_SQL as TOP_PAGES_SQL
 from linkindex.report import REFERRING_DOMAINS_SQL as TOP_REFERRING_DOMAINS_SQL
+from linkindex.targets import Target
 from linkindex.web.db import WebIndex
 
 #: Rows in each "top" ranking of the overview.
@@ -172,10 +176,24 @@ def unverified(index: WebIndex, domain: str) -> dict | None:
     return {"crawl_id": crawl, **index.record(UNVERIFIED_SQL, {"domain": domain, "crawl": crawl})}
 
 
-def overview(index: WebIndex, domain: str, top: int = TOP) -> dict | None:
-    """The overview of the registered domain ``domain``, or None when it has no backlinks in the index.
+def describe(target: Target) -> dict:
+    """What the pages say of a target: its mode, the target in words, its registered domain, its address text."""
+    return {
+        "mode": target.mode,
+        "text": target.describe(),
+        "domain": target.domain,
+        "canonical": target.canonical,
+        "urls": list(target.urls),
+    }
 
-    Keys: ``domain``; ``totals`` (the domain_summary row); ``referring_domains``,
+
+def overview(index: WebIndex, domain: str, top: int = TOP, target: Target | None = None) -> dict | None:
+    """The overview of ``target`` (default: the registered domain ``domain``), or None when it has no backlinks.
+
+    ``index`` is the one to read the target's tables from: for a target
+    narrower than a domain, ``WebIndex.narrowed(target)``.
+
+    Keys: ``domain``; ``target`` (``describe``); ``totals`` (the domain_summary row); ``referring_domains``,
     ``anchors``, ``pages`` (top rows); ``rel``, ``kind``, ``placement``
     (backlinks by value); ``broken`` (broken backlinks and pages); ``charts``
     (chart name -> {type, labels, series}).
@@ -185,8 +203,10 @@ def overview(index: WebIndex, domain: str, top: int = TOP) -> dict | None:
     if totals is None:
         return None
     ranked = {**params, "top": top}
+    target = target or Target("domain", (), domain, domain, domain)
     result = {
         "domain": domain,
+        "target": describe(target),
         "totals": totals,
         "referring_domains": index.records(TOP_REFERRING_DOMAINS_SQL, ranked),
         "anchors": index.records(TOP_ANCHORS_SQL, ranked),
@@ -205,9 +225,11 @@ def overview(index: WebIndex, domain: str, top: int = TOP) -> dict | None:
         "sponsored": totals["sponsored_backlinks"],
     }
     result.update(
-        authority=None, history=[], latest=None, lost_reasons=[], top_lost=[], anchor_classes={},
+        authority=None, page_authority=[], history=[], latest=None, lost_reasons=[], top_lost=[], anchor_classes={},
         risk=None, flags=[], domain_flags=[], disavowed=None,
     )  # fmt: skip
+    if target.mode == "exact" and index.has("page_authority"):
+        result["page_authority"] = index.records(PAGE_AUTHORITY_SQL, {"urls": list(target.urls)})
     result["charts"] = {
         "follow": chart(
             "doughnut",

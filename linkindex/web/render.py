@@ -14,6 +14,8 @@ import json
 import jinja2
 from markupsafe import Markup
 
+from linkindex.targets import MODES
+
 #: Characters shown of an anchor text or URL in a table cell (the title attribute holds the whole text).
 MAX_LABEL_CHARS = 200
 ASSETS = resources.files("linkindex.web").joinpath("static")
@@ -95,5 +97,5 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(clip=clip, number=number, percent=percent, when=when, sql_cell=sql_cell, json_data=json_data)
     env.tests["web_url"] = web_url
-    env.globals.update(inline_script=inline_script, asset_text=asset_text)
+    env.globals.update(inline_script=inline_script, asset_text=asset_text, modes=MODES, q_mode="", subject=None)
     return env

@@ -209,7 +209,7 @@ SOURCE_TITLE = Join(
 BACKLINKS = TableView(
     slug="backlinks",
     title="Backlinks",
-    description="Every distinct link from another site to a page of this domain (inbound_links).",
+    description="Every distinct link from another site to a page of the target (inbound_links).",
     source="""
         select src_url, src_domain, anchor_text, dst_url, kind, placement, nofollow, ugc, sponsored, page_nofollow,
             occurrences, first_seen, last_seen, dst_status, disavowed
@@ -289,7 +289,7 @@ REFERRING_DOMAINS = TableView(
     slug="referring-domains",
     title="Referring domains",
     description=(
-        "The domains that link to this one, how strong they are (domain_authority) and what their links look "
+        "The domains that link to the target, how strong they are (domain_authority) and what their links look "
         "like (referring_domain_flags, referring_domain_risk: heuristics, each with a reason to check)."
     ),
     source="""
@@ -355,7 +355,7 @@ REFERRING_DOMAINS = TableView(
 REFERRING_DOMAINS_PLAIN = TableView(
     slug="referring-domains",
     title="Referring domains",
-    description="The domains that link to this one, and how much (referring_domains).",
+    description="The domains that link to the target, and how much (referring_domains).",
     source="""
         select referring_domain, backlinks, dofollow_backlinks, linked_pages, first_seen, last_seen
         from referring_domains
@@ -414,7 +414,7 @@ BROKEN = TableView(
     slug="broken",
     title="Broken backlinks",
     description=(
-        "Backlinks to pages of this domain whose latest fetch answered 4xx or 5xx, or redirected to one that did "
+        "Backlinks to pages of the target whose latest fetch answered 4xx or 5xx, or redirected to one that did "
         "(broken_backlinks), strongest referring domain first: redirect the dead URL to reclaim them. Pages "
         "never fetched are not listed (their status is unknown)."
     ),
@@ -451,7 +451,7 @@ BROKEN_PLAIN = TableView(
     slug="broken",
     title="Broken backlinks",
     description=(
-        "Links to pages of this domain whose latest fetch answered 4xx or 5xx: redirect the dead URL "
+        "Links to pages of the target whose latest fetch answered 4xx or 5xx: redirect the dead URL "
         "to reclaim them. Pages never fetched are not listed (their status is unknown)."
     ),
     source="""
@@ -554,15 +554,18 @@ class Selection:
     sort: str = ""
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
+    #: Parameters every link of the page keeps: those that name a target narrower than a domain.
+    fixed: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def parse(cls, view: TableView, query: dict, options: dict | None = None) -> "Selection":
+    def parse(cls, view: TableView, query: dict, options: dict | None = None, fixed: dict | None = None) -> "Selection":
         """Check a query string against ``view``; raise BadRequest naming what is wrong.
 
         ``options``: the (value, label) options of the filters with an
         ``options_sql``, as the index gives them for the target domain.
+        ``fixed``: parameters kept in every link (``query``), not filters.
         """
-        selection = cls(view, sort=view.default_sort)
+        selection = cls(view, sort=view.default_sort, fixed=dict(fixed or {}))
         for flt in view.filters:
             if flt.options_sql is not None:
                 selection.options[flt.name] = list((options or {}).get(flt.name, []))
@@ -642,7 +645,7 @@ class Selection:
 
     def query(self, **changes) -> str:
         """This selection's query string, with ``changes`` (None removes a parameter)."""
-        params = dict(self.values)
+        params = {**self.fixed, **self.values}
         if self.sort != self.view.default_sort:
             params["sort"] = self.sort
         if self.page != 1:
