@@ -1,7 +1,16 @@
+from contextlib import ExitStack
 import os
 
 import pytest
 from redis_server import RedisServer, redis_server_binary
+from sites import serve
+
+
+@pytest.fixture
+def site_server():
+    """``start(site) -> base URL``: serve sites until the test ends."""
+    with ExitStack() as stack:
+        yield lambda site: stack.enter_context(serve(site))
 
 
 @pytest.fixture

@@ -4,11 +4,8 @@
 with, pointed at the site; ``site_server`` serves sites until a test ends.
 """
 
-from contextlib import ExitStack
 import os
 from pathlib import Path
-
-import pytest
 
 from tests.support.localsite import (  # noqa: F401 (the tests' names for them)
     BROKEN,
@@ -38,8 +35,3 @@ def command_env(proxy: str | None = None, no_proxy: str | None = None) -> dict:
     return env
 
 
-@pytest.fixture
-def site_server():
-    """``start(site) -> base URL``: serve sites until the test ends."""
-    with ExitStack() as stack:
-        yield lambda site: stack.enter_context(serve(site))

@@ -20,7 +20,7 @@ import time
 
 import pyarrow.parquet as pq
 import pytest
-from sites import (  # noqa: F401 (site_server is a fixture)
+from sites import (
     BROKEN,
     ROOT,
     Resource,
@@ -32,7 +32,6 @@ from sites import (  # noqa: F401 (site_server is a fixture)
     redirect,
     robots,
     serve,
-    site_server,
 )
 from warcio.archiveiterator import ArchiveIterator
 
