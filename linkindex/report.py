@@ -317,7 +317,7 @@ def report(
     return result
 
 
-def _target(wanted: Target, sql: str) -> tuple[str, dict]:
+def target_sql(wanted: Target, sql: str) -> tuple[str, dict]:
     """``sql`` with its ``{target}`` condition: the target's links, over ``dst_url`` and ``dst_domain``."""
     condition, params = wanted.domain_predicate()
     return sql.replace("{target}", condition), params
@@ -352,12 +352,12 @@ def _changes(con, wanted: Target, top: int) -> tuple[dict, dict]:
     history = _rows(con, HISTORY_SQL, {"domain": wanted.domain, "crawl": latest})
     changes["history"] = history[0] if history else None
     if changes["previous_crawl_id"] is not None:
-        sql, params = _target(wanted, REASONS_SQL)
+        sql, params = target_sql(wanted, REASONS_SQL)
         changes["reasons"] = _rows(con, sql, {**params, "crawl": latest})
-        sql, params = _target(wanted, TOP_LOST_SQL)
+        sql, params = target_sql(wanted, TOP_LOST_SQL)
         changes["top_lost"] = _rows(con, sql, {**params, "crawl": latest, "top": top})
         changes["referring_domains"] = _rows(con, DOMAIN_CHANGES_SQL, at_latest)
-    sql, params = _target(wanted, UNVERIFIED_SQL)
+    sql, params = target_sql(wanted, UNVERIFIED_SQL)
     unverified = {"crawl_id": latest, **_rows(con, sql, {**params, "crawl": latest})[0]}
     return changes, unverified
 
@@ -374,14 +374,14 @@ def _quality(con, domain: str, top: int) -> dict:
 
 
 def _broken(con, wanted: Target, top: int) -> dict:
-    sql, params = _target(wanted, BROKEN_COUNT_SQL)
+    sql, params = target_sql(wanted, BROKEN_COUNT_SQL)
     counts = _rows(con, sql, params)[0]
-    sql, params = _target(wanted, BROKEN_SQL)
+    sql, params = target_sql(wanted, BROKEN_SQL)
     return {**counts, "top": _rows(con, sql, {**params, "top": top})}
 
 
 def _disavowed(con, wanted: Target) -> dict:
-    sql, params = _target(wanted, DISAVOWED_SQL)
+    sql, params = target_sql(wanted, DISAVOWED_SQL)
     return _rows(con, sql, params)[0]
 
 

@@ -498,7 +498,7 @@ def test_overview_shows_authority_changes_and_quality(watched, server, data, scr
 
 
 @needs_intelligence
-def test_lost_page_lists_every_lost_link_with_its_reason(watched, server, screenshots):
+def test_lost_page_lists_every_lost_link_with_its_reason(watched, server, data, screenshots):
     page = watched.page
     page.goto(f"{server}/domain/{TARGET}/lost?per_page=100")
     expected = {
@@ -509,6 +509,10 @@ def test_lost_page_lists_every_lost_link_with_its_reason(watched, server, screen
     assert len(expected) == 5
     # greenthumb's post 8 and partner-tools' tool 20 were left out of the second crawl: unverified, not lost.
     assert "were not re-checked by the latest crawl (v2): unverified, not lost" in page.locator("#unverified").inner_text()
+    report = json.loads(linkindex("report", TARGET, "--data", data, "--format", "json").stdout)["unverified"]
+    assert page.locator("#unverified").inner_text().startswith(
+        f"{report['backlinks']} backlinks from {report['pages']} pages of {report['referring_domains']} domains"
+    )
     shown = set(zip(cells(page, "reason"), [t.splitlines()[-1] for t in cells(page, "src_url")], cells(page, "dst_url")))
     assert shown == expected
     page.screenshot(path=screenshots / "lost.png", full_page=True)

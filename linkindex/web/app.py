@@ -388,7 +388,7 @@ class Pages:
             )
         pages = max(1, -(-total // selection.per_page))
         if slug == "lost":
-            context["unverified"] = overview_data.unverified(index, domain)
+            context["unverified"] = overview_data.unverified(index, subject.target)
         return self.render(
             request, "table.html",
             selection=selection, rows=rows, total=total, pages=pages, elapsed=elapsed, **context,

@@ -10,7 +10,7 @@ risk and flags stay those of the registered domain, as in ``linkindex report``.
 
 # The overview's headline and rankings are the terminal report's queries.
 from linkindex.report import ANCHORS_SQL as TOP_ANCHORS_SQL
-from linkindex.report import BREAKDOWN_SQL, PAGE_AUTHORITY_SQL, SUMMARY_SQL
+from linkindex.report import BREAKDOWN_SQL, PAGE_AUTHORITY_SQL, SUMMARY_SQL, UNVERIFIED_SQL, target_sql
 from linkindex.report import PAGES_SQL as TOP_PAGES_SQL
 from linkindex.report import REFERRING_DOMAINS_SQL as TOP_REFERRING_DOMAINS_SQL
 from linkindex.targets import Target
@@ -68,12 +68,6 @@ from link_changes
 where crawl_id = $crawl and dst_domain = $domain and not internal and event = 'lost'
 group by reason
 order by backlinks desc, reason
-"""
-
-UNVERIFIED_SQL = """
-select count(*) as backlinks, count(distinct src_url) as pages, count(distinct src_domain) as referring_domains
-from current_links
-where dst_domain = $domain and not internal and crawl_id <> $crawl
 """
 
 ANCHOR_CLASSES_SQL = """
@@ -161,19 +155,20 @@ def _intelligence(index: WebIndex, result: dict, top: int) -> None:
 RISK_LEVELS = ("high", "medium", "low")
 
 
-def unverified(index: WebIndex, domain: str) -> dict | None:
-    """The backlinks of ``domain`` that the latest crawl did not re-check: unverified, not lost.
+def unverified(index: WebIndex, target: Target) -> dict | None:
+    """The backlinks of ``target`` that the latest crawl did not re-check: unverified, not lost (the report's count).
 
     Read from the current link graph (a view over the per-crawl facts), so
     it costs a scan of them: the Lost links page shows it, not the overview.
     """
-    if not index.has("current_links", "crawls"):
+    if not index.has("current_backlinks", "crawls"):
         return None
     latest = index.records("select crawl_id from crawls order by crawl_seq desc limit 1")
     if not latest:
         return None
     crawl = latest[0]["crawl_id"]
-    return {"crawl_id": crawl, **index.record(UNVERIFIED_SQL, {"domain": domain, "crawl": crawl})}
+    sql, params = target_sql(target, UNVERIFIED_SQL)
+    return {"crawl_id": crawl, **index.record(sql, {**params, "crawl": crawl})}
 
 
 def describe(target: Target) -> dict:
