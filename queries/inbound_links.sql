@@ -38,7 +38,6 @@ backlinks as (
         kind,
         dst_domain,
         src_domain,
-        src_host,
         occurrences,
         nofollow_occurrences,
         ugc_occurrences,
@@ -71,7 +70,6 @@ grouped as (
         -- the domains are functions of the URLs, so any value is the value
         any_value(dst_domain) as dst_domain,
         any_value(src_domain) as src_domain,
-        any_value(src_host) as src_host,
         sum(nofollow_occurrences) = sum(occurrences) as nofollow,
         sum(ugc_occurrences) > 0 as ugc,
         sum(sponsored_occurrences) > 0 as sponsored,
@@ -89,22 +87,22 @@ grouped as (
 
 ),
 
+-- a backlink's disavowal depends on its target domain (a function of dst_url) and its source page only, so the
+-- backlinks disavowed are found among the facts' (dst_url, src_url) pairs: grouped is then read once, as it is made
 disavowed as (
 
     select distinct
-        grouped.dst_url,
-        grouped.src_url,
-        grouped.anchor_text,
-        grouped.kind
-    from grouped
+        fct_backlinks.dst_url,
+        fct_backlinks.src_url
+    from fct_backlinks
     join disavow_entries
-        on disavow_entries.target_domain = grouped.dst_domain
-        and disavow_entries.entry_domain = grouped.src_domain
+        on disavow_entries.target_domain = fct_backlinks.dst_domain
+        and disavow_entries.entry_domain = fct_backlinks.src_domain
     where (
             disavow_entries.entry_kind = 'domain'
-            and (grouped.src_host = disavow_entries.entry or ends_with(grouped.src_host, '.' || disavow_entries.entry))
+            and (fct_backlinks.src_host = disavow_entries.entry or ends_with(fct_backlinks.src_host, '.' || disavow_entries.entry))
         )
-        or (disavow_entries.entry_kind = 'url' and grouped.src_url = disavow_entries.entry)
+        or (disavow_entries.entry_kind = 'url' and fct_backlinks.src_url = disavow_entries.entry)
 
 ),
 
@@ -134,8 +132,6 @@ final as (
     left join disavowed
         on disavowed.dst_url = grouped.dst_url
         and disavowed.src_url = grouped.src_url
-        and disavowed.anchor_text = grouped.anchor_text
-        and disavowed.kind = grouped.kind
 
 )
 

@@ -94,6 +94,29 @@ comparisons as (
 
 ),
 
+-- the fetches whose links are compared, and that count them: each compared fetch and the one before it.
+-- Only these are read, so the cost follows the pages later crawls fetched, not every crawl's links.
+compared_fetches as (
+
+    select
+        crawl_id,
+        url
+    from comparisons
+    where state in ('live', 'redirect')
+
+    union
+
+    select
+        read_fetches.crawl_id,
+        read_fetches.url
+    from comparisons
+    join read_fetches
+        on read_fetches.crawl_id = comparisons.previous_crawl_id
+        and read_fetches.url = comparisons.url
+    where read_fetches.state in ('live', 'redirect')
+
+),
+
 -- the links of the fetches that count them, one row per link (fct_backlinks has a row per page region)
 counted_links as (
 
@@ -114,10 +137,9 @@ counted_links as (
             case when sum(fct_backlinks.ugc_occurrences) > 0 then 'ugc' end
         ) as rel
     from fct_backlinks
-    semi join read_fetches
-        on read_fetches.crawl_id = fct_backlinks.crawl_id
-        and read_fetches.url = fct_backlinks.src_url
-        and read_fetches.state in ('live', 'redirect')
+    semi join compared_fetches
+        on compared_fetches.crawl_id = fct_backlinks.crawl_id
+        and compared_fetches.url = fct_backlinks.src_url
     group by
         fct_backlinks.crawl_id, fct_backlinks.src_url, fct_backlinks.dst_url, fct_backlinks.anchor_text,
         fct_backlinks.kind
