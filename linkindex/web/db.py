@@ -32,6 +32,7 @@ import duckdb
 import pyarrow as pa
 
 from linkindex.index import DUCKDB_CONFIG, INDEX_FILE, IndexBuildError
+from linkindex.report import REPORT_TABLES
 
 #: Rows fetched from DuckDB at a time.
 BATCH_ROWS = 2048
@@ -49,21 +50,10 @@ class QueryTimeout(QueryError):
     """A query ran past its time limit and was interrupted."""
 
 
-#: The tables a narrowed target's pages read that are computed for it alone, in build order (the facts
-#: come first, from its link records); the rest (authority, flags, risk, crawls) stay the index's.
-TARGET_TABLES = (
-    "current_links",
-    "inbound_links",
-    "referring_domains",
-    "anchor_distribution",
-    "target_pages",
-    "link_breakdown",
-    "domain_summary",
-    "link_changes",
-    "referring_domain_changes",
-    "domain_history",
-    "broken_backlinks",
-)
+#: The tables a narrowed target's pages read that are computed for it alone (the report's, and the tables
+#: behind the backlinks and broken pages; ``shadow_tables`` runs them in build order, the facts first, from
+#: its link records); the rest (authority, flags, risk, crawls) stay the index's.
+TARGET_TABLES = (*REPORT_TABLES, "current_links", "inbound_links", "broken_backlinks")
 #: Computed on the way to those (broken_backlinks reads it), then dropped with the link records and facts.
 TARGET_STEPS = ("current_backlinks",)
 #: Narrowed targets whose tables are kept, each in its own connection.
