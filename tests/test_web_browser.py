@@ -705,7 +705,7 @@ def test_each_mode_shows_what_linkindex_report_gives(watched, server, data, scre
 
 
 @needs_intelligence
-def test_a_prefix_loses_the_links_the_example_web_removes_from_it(server):
+def test_a_prefix_loses_the_links_the_example_web_removes_from_it(server, data):
     """The Lost links page of a prefix, against the events the example web's definitions imply."""
     prefix = f"{SHOP_URL}/products/"
     expected = {
@@ -718,6 +718,14 @@ def test_a_prefix_loses_the_links_the_example_web_removes_from_it(server):
     assert status == 200
     rows = json.loads(body)["rows"]
     assert {(r["src_url"], r["dst_url"], r["anchor_text"], r["reason"]) for r in rows} == expected
+    # The page says how many of the prefix's backlinks the latest crawl did not re-check, as the report does.
+    status, body = fetch(f"{server}/target/lost?{target_query(prefix, 'prefix')}")
+    assert status == 200
+    report = json.loads(linkindex("report", prefix, "--mode", "prefix", "--data", data, "--format", "json").stdout)
+    unverified = report["unverified"]
+    assert unverified["backlinks"] == 1  # greenthumb's post 8, to the compost bins
+    assert (f"{unverified['backlinks']} backlinks from {unverified['pages']} pages of "
+            f"{unverified['referring_domains']} domains were not re-checked") in body  # fmt: skip
     # No site of the example web links to the shop's blog: its host has no backlinks.
     assert not any(link[1].startswith(f"http://{web.SHOP_BLOG}/") for link in web.live_links(web.V1, web.V2)
                    if not link[0].startswith(("http://www.example-shop", f"http://{web.SHOP_BLOG}")))  # fmt: skip

@@ -74,7 +74,7 @@ def unique_targets(typed: list[str], mode: str | None) -> list:
     targets = {}
     for text in typed:
         target = parse_target(text, mode)
-        targets.setdefault(target.as_struct()["name"], target)
+        targets.setdefault(target.describe(), target)
     return list(targets.values())
 
 

@@ -51,11 +51,9 @@ class QueryTimeout(QueryError):
 
 
 #: The tables a narrowed target's pages read that are computed for it alone (the report's, and the tables
-#: behind the backlinks and broken pages; ``shadow_tables`` runs them in build order, the facts first, from
-#: its link records); the rest (authority, flags, risk, crawls) stay the index's.
-TARGET_TABLES = (*REPORT_TABLES, "current_links", "inbound_links", "broken_backlinks")
-#: Computed on the way to those (broken_backlinks reads it), then dropped with the link records and facts.
-TARGET_STEPS = ("current_backlinks",)
+#: behind the backlinks, broken and lost pages; ``shadow_tables`` runs them in build order, the facts first,
+#: from its link records); the rest (authority, flags, risk, crawls) stay the index's.
+TARGET_TABLES = (*REPORT_TABLES, "current_links", "current_backlinks", "inbound_links", "broken_backlinks")
 #: Narrowed targets whose tables are kept, each in its own connection.
 TARGETS_KEPT = 4
 #: Computing a narrowed target's tables (a scan of the link records, then the models) may take this many times
@@ -291,7 +289,7 @@ class WebIndex(_Queries):
                             "this index was built by an older linkindex, which keeps no link records to "
                             "narrow a target down to: build it again"
                         )
-                    tables = [name for name in TARGET_STEPS + TARGET_TABLES if name in self.tables]
+                    tables = [name for name in TARGET_TABLES if name in self.tables]
                     what = f"computing the tables of {target.describe()}"
                     with _interrupted_after(narrowed.con, self.target_time_limit, what):
                         shadow_tables(narrowed.con, target, tables)
