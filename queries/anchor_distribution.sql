@@ -64,17 +64,40 @@ per_anchor as (
 
 ),
 
+-- the parts of anchor_class() that depend on the text alone, once per distinct text: far fewer than the
+-- (target_domain, anchor_text) pairs, and the regular expressions are the costly part
+texts as (
+
+    select
+        anchor_text,
+        anchor_words(anchor_text) as words,
+        anchor_is_url(anchor_text) as is_url,
+        anchor_host(anchor_text) as text_host,
+        anchor_is_generic(anchor_words(anchor_text)) as is_generic
+    from (select distinct anchor_text from per_anchor)
+
+),
+
 final as (
 
     select
-        target_domain,
-        anchor_text,
-        backlinks,
-        referring_domains,
-        dofollow_backlinks,
-        backlinks::double / sum(backlinks) over (partition by target_domain) as share,
-        anchor_class(anchor_text, case when images_only then 'image' else 'anchor' end, target_domain) as anchor_class
+        per_anchor.target_domain,
+        per_anchor.anchor_text,
+        per_anchor.backlinks,
+        per_anchor.referring_domains,
+        per_anchor.dofollow_backlinks,
+        per_anchor.backlinks::double / sum(per_anchor.backlinks) over (partition by per_anchor.target_domain) as share,
+        anchor_class_of(
+            texts.words,
+            texts.is_url,
+            texts.text_host,
+            texts.is_generic,
+            case when per_anchor.images_only then 'image' else 'anchor' end,
+            per_anchor.target_domain
+        ) as anchor_class
     from per_anchor
+    join texts
+        on texts.anchor_text is not distinct from per_anchor.anchor_text
 
 )
 

@@ -35,16 +35,43 @@ followed_anchors as (
 
 ),
 
--- classed once per text, as in anchor_distribution: a text used by image and text links is classed as text
+-- as in anchor_distribution: the parts of anchor_class() that depend on the text alone, once per distinct text
+text_parts as (
+
+    select
+        anchor_text,
+        anchor_words(anchor_text) as words,
+        anchor_is_url(anchor_text) as is_url,
+        anchor_host(anchor_text) as text_host,
+        anchor_is_generic(anchor_words(anchor_text)) as is_generic
+    from (select distinct anchor_text from followed_anchors)
+
+),
+
+-- classed once per (target, text), as in anchor_distribution: a text used by image and text links is classed as text
 texts as (
 
     select
-        target_domain,
-        anchor_text,
-        anchor_class(anchor_text, case when bool_and(image) then 'image' else 'anchor' end, target_domain)
-            as anchor_class
-    from followed_anchors
-    group by target_domain, anchor_text
+        target_texts.target_domain,
+        target_texts.anchor_text,
+        anchor_class_of(
+            text_parts.words,
+            text_parts.is_url,
+            text_parts.text_host,
+            text_parts.is_generic,
+            case when target_texts.images_only then 'image' else 'anchor' end,
+            target_texts.target_domain
+        ) as anchor_class
+    from (
+        select
+            target_domain,
+            anchor_text,
+            bool_and(image) as images_only
+        from followed_anchors
+        group by target_domain, anchor_text
+    ) as target_texts
+    join text_parts
+        on text_parts.anchor_text is not distinct from target_texts.anchor_text
 
 ),
 
