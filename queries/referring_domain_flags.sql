@@ -80,18 +80,6 @@ region_names as (
 
 ),
 
-pairs as (
-
-    select
-        target_domain,
-        referring_domain,
-        count(*) as backlinks
-    from backlinks
-    group by target_domain, referring_domain
-
-),
-
--- HTML pages whose latest fetch answered 2xx, with their registered domain
 answered_pages as (
 
     select
@@ -116,93 +104,115 @@ domain_pages as (
 
 ),
 
-linking_answered as (
+-- each linking page once per (target, referring domain), with what the flags count of its backlinks: the
+-- pairs below are then sums over pages, and no flag groups the backlinks again
+linking_pages as materialized (
 
     select
-        backlinks.target_domain,
-        backlinks.referring_domain,
-        count(distinct backlinks.src_url) as pages,
-        bit_or(backlinks.regions) as regions
+        target_domain,
+        referring_domain,
+        src_url,
+        count(*) as backlinks,
+        count(*) filter (where regions > 0) as placed,
+        -- only in aside, footer, header or nav: none of the bits of body, comment, main (2 + 4 + 32)
+        count(*) filter (where regions > 0 and regions & 38 = 0) as boilerplate,
+        bit_or(regions) as regions,
+        count(*) filter (where all_sponsored) as sponsored,
+        count(*) filter (where all_ugc) as ugc,
+        count(*) filter (where all_sponsored or all_ugc) as qualified,
+        count(*) filter (where followed) as followed
     from backlinks
-    semi join answered_pages
-        on answered_pages.url = backlinks.src_url
-    group by backlinks.target_domain, backlinks.referring_domain
+    group by target_domain, referring_domain, src_url
+
+),
+
+-- a page has one referring domain, its own, so its rows above are its distinct external target domains
+external_domains as (
+
+    select
+        src_url,
+        count(*) as domains
+    from linking_pages
+    group by src_url
+
+),
+
+pairs as (
+
+    select
+        linking_pages.target_domain,
+        linking_pages.referring_domain,
+        sum(linking_pages.backlinks)::bigint as backlinks,
+        sum(linking_pages.placed)::bigint as placed,
+        sum(linking_pages.boilerplate)::bigint as boilerplate,
+        bit_or(linking_pages.regions) as regions,
+        sum(linking_pages.sponsored)::bigint as sponsored,
+        sum(linking_pages.ugc)::bigint as ugc,
+        sum(linking_pages.qualified)::bigint as qualified,
+        sum(linking_pages.followed)::bigint as followed,
+        min(linking_pages.src_url) filter (where linking_pages.followed > 0) as followed_example,
+        count(*) as pages,
+        avg(external_domains.domains) as average_external_domains,
+        count(answered_pages.url) as answered_pages,
+        bit_or(linking_pages.regions) filter (where answered_pages.url is not null) as answered_regions
+    from linking_pages
+    join external_domains
+        on external_domains.src_url = linking_pages.src_url
+    left join answered_pages
+        on answered_pages.url = linking_pages.src_url
+    group by linking_pages.target_domain, linking_pages.referring_domain
 
 ),
 
 sitewide as (
 
     select
-        linking_answered.target_domain,
-        linking_answered.referring_domain,
+        pairs.target_domain,
+        pairs.referring_domain,
         'sitewide' as flag,
         format(
             'links from {:d} of its {:d} HTML pages that answered 2xx ({:.0f} %){}',
-            linking_answered.pages,
+            pairs.answered_pages,
             domain_pages.pages,
-            100.0 * linking_answered.pages / domain_pages.pages,
+            100.0 * pairs.answered_pages / domain_pages.pages,
             case
-                when bit_count(linking_answered.regions) = 1 then ', all in the ' || region_names.names
-                when bit_count(linking_answered.regions) > 1 then ', in ' || region_names.names
+                when bit_count(pairs.answered_regions) = 1 then ', all in the ' || region_names.names
+                when bit_count(pairs.answered_regions) > 1 then ', in ' || region_names.names
                 else ''
             end
         ) as reason
-    from linking_answered
+    from pairs
     join domain_pages
-        on domain_pages.domain = linking_answered.referring_domain
+        on domain_pages.domain = pairs.referring_domain
     join region_names
-        on region_names.regions = linking_answered.regions
+        on region_names.regions = pairs.answered_regions
     cross join settings
-    where linking_answered.pages >= settings.sitewide_min_pages
-        and linking_answered.pages >= settings.sitewide_min_share * domain_pages.pages
-
-),
-
-regions as (
-
-    select
-        target_domain,
-        referring_domain,
-        count(*) filter (where regions > 0) as placed,
-        -- only in aside, footer, header or nav: none of the bits of body, comment, main (2 + 4 + 32)
-        count(*) filter (where regions > 0 and regions & 38 = 0) as boilerplate,
-        bit_or(regions) as regions
-    from backlinks
-    group by target_domain, referring_domain
+    where pairs.answered_pages > 0
+        and pairs.answered_pages >= settings.sitewide_min_pages
+        and pairs.answered_pages >= settings.sitewide_min_share * domain_pages.pages
 
 ),
 
 boilerplate_only as (
 
     select
-        target_domain,
-        referring_domain,
+        pairs.target_domain,
+        pairs.referring_domain,
         'boilerplate_only' as flag,
         format(
             '{} in the {}, none in the main content or text',
-            case when placed = 1 then 'its one backlink' else format('all {:d} backlinks', placed) end,
+            case when pairs.placed = 1 then 'its one backlink' else format('all {:d} backlinks', pairs.placed) end,
             region_names.names
         ) as reason
-    from regions
-    join region_names using (regions)
-    where placed > 0
-        and boilerplate = placed
+    from pairs
+    join region_names
+        on region_names.regions = pairs.regions
+    where pairs.placed > 0
+        and pairs.boilerplate = pairs.placed
 
 ),
 
-links_back as (
-
-    select
-        referring_domain as target_domain,
-        target_domain as referring_domain,
-        count(*) as links,
-        min(src_url) as example
-    from backlinks
-    where followed
-    group by referring_domain, target_domain
-
-),
-
+-- the target links back: the pair the other way round has followed backlinks
 reciprocal as (
 
     select
@@ -213,28 +223,15 @@ reciprocal as (
             '{} links back to {} with {:d} followed link{} (one on {})',
             pairs.target_domain,
             pairs.referring_domain,
-            links_back.links,
-            case when links_back.links = 1 then '' else 's' end,
-            links_back.example
+            links_back.followed,
+            case when links_back.followed = 1 then '' else 's' end,
+            links_back.followed_example
         ) as reason
     from pairs
-    join links_back
-        on links_back.target_domain = pairs.target_domain
-        and links_back.referring_domain = pairs.referring_domain
-
-),
-
-marked as (
-
-    select
-        target_domain,
-        referring_domain,
-        count(*) as backlinks,
-        count(*) filter (where all_sponsored) as sponsored,
-        count(*) filter (where all_ugc) as ugc,
-        count(*) filter (where all_sponsored or all_ugc) as qualified
-    from backlinks
-    group by target_domain, referring_domain
+    join pairs as links_back
+        on links_back.target_domain = pairs.referring_domain
+        and links_back.referring_domain = pairs.target_domain
+    where links_back.followed > 0
 
 ),
 
@@ -250,65 +247,30 @@ paid_or_ugc_only as (
             when ugc = backlinks then format('all {:d} backlinks are ugc', backlinks)
             else format('all {:d} backlinks are sponsored ({:d}) or ugc ({:d})', backlinks, sponsored, ugc)
         end as reason
-    from marked
+    from pairs
     where qualified = backlinks
-
-),
-
-linking_pages as (
-
-    select distinct
-        target_domain,
-        referring_domain,
-        src_url
-    from backlinks
-
-),
-
-external_domains as (
-
-    select
-        src_url,
-        count(distinct target_domain) as domains
-    from backlinks
-    group by src_url
-
-),
-
-outbound as (
-
-    select
-        linking_pages.target_domain,
-        linking_pages.referring_domain,
-        count(*) as pages,
-        avg(external_domains.domains) as average
-    from linking_pages
-    join external_domains
-        on external_domains.src_url = linking_pages.src_url
-    group by linking_pages.target_domain, linking_pages.referring_domain
 
 ),
 
 outbound_heavy as (
 
     select
-        outbound.target_domain,
-        outbound.referring_domain,
+        pairs.target_domain,
+        pairs.referring_domain,
         'outbound_heavy' as flag,
         format(
             'its {:d} linking page{} link{} to {:.0f} external domains on average',
-            outbound.pages,
-            case when outbound.pages = 1 then '' else 's' end,
-            case when outbound.pages = 1 then 's' else '' end,
-            outbound.average
+            pairs.pages,
+            case when pairs.pages = 1 then '' else 's' end,
+            case when pairs.pages = 1 then 's' else '' end,
+            pairs.average_external_domains
         ) as reason
-    from outbound
+    from pairs
     cross join settings
-    where outbound.average >= settings.outbound_heavy_min_domains
+    where pairs.average_external_domains >= settings.outbound_heavy_min_domains
 
 ),
 
--- a server network of each referring domain, and who else of the target's is in it
 networks as (
 
     select

@@ -57,6 +57,23 @@ per_linking_page as (
 
 ),
 
+-- one row per referring domain of a page: referring_domains is then a count of rows, not a count(distinct)
+per_referring_domain as (
+
+    select
+        target_domain,
+        dst_url,
+        src_domain,
+        sum(backlinks) as backlinks,
+        sum(dofollow_backlinks) as dofollow_backlinks,
+        count(*) as referring_pages,
+        min(first_seen) as first_seen,
+        max(last_seen) as last_seen
+    from per_linking_page
+    group by target_domain, dst_url, src_domain
+
+),
+
 per_page as (
 
     select
@@ -64,11 +81,11 @@ per_page as (
         dst_url,
         sum(backlinks)::bigint as backlinks,
         sum(dofollow_backlinks)::bigint as dofollow_backlinks,
-        count(distinct src_domain) as referring_domains,
-        count(*) as referring_pages,
+        count(*) as referring_domains,
+        sum(referring_pages)::bigint as referring_pages,
         min(first_seen) as first_seen,
         max(last_seen) as last_seen
-    from per_linking_page
+    from per_referring_domain
     group by target_domain, dst_url
 
 ),
