@@ -25,10 +25,13 @@ parts, and the work never holds more than one part in memory. A crawl's facts
 are written to a hidden directory and swapped in with renames, so a crash
 leaves either the old facts or none (and the next build computes them).
 
-**Tables are derived from the facts** on every build, into
-``index.duckdb.tmp``, renamed over ``index.duckdb`` when complete: a reader
-sees the old index or the new one, never half of one. The raw records stay
-queryable as views over the Parquet files; no table repeats them.
+**Tables are derived from the facts** into ``index.duckdb.tmp``, renamed
+over ``index.duckdb`` when complete: a reader sees the old index or the new
+one, never half of one. The raw records stay queryable as views over the
+Parquet files; no table repeats them. A build whose inputs (record files,
+facts, imported disavow files, thresholds, and the code and SQL of this
+package) are those of the index it would replace leaves the index as it is
+(``DIR/.index-inputs.json`` says what it was built from).
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -57,6 +60,8 @@ from linkindex.schema import LINKS_SCHEMA, PAGES_SCHEMA, SCHEMA_VERSION, SCHEMA_
 RECORD_GLOB = "*/part-*.parquet"
 FACTS_DIR = "facts"
 MANIFEST = "_build.json"
+#: Beside the index: what it was built from, so that a build with nothing new to read keeps it.
+INDEX_INPUTS = ".index-inputs.json"
 STAGING = ("stg_pages", "stg_links")
 #: Fact models computed over a whole crawl's stg_pages.
 CRAWL_FACTS = ("fct_pages",)
@@ -135,6 +140,7 @@ class BuildResult(dict):
         self.rebuilt: list[str] = []  # crawls whose facts were computed by this build
         self.reused: list[str] = []  # crawls whose facts were already up to date
         self.removed: list[str] = []  # crawls whose records are gone, and their facts with them
+        self.unchanged = False  # nothing the tables are computed from changed: the index was kept as it was
         self.seconds = 0.0
         self.table_seconds: dict[str, float] = {}  # seconds each table (or view) of the index took to create
         self.index_bytes = 0
@@ -433,6 +439,66 @@ def _directory_bytes(path: Path) -> int:
 # -- the index ------------------------------------------------------------------
 
 
+def _code_digest() -> str:
+    """Changes with the SQL of queries/ and the Python and data of linkindex (PageRank, thresholds...)."""
+    import linkindex
+    import queries
+
+    digest = hashlib.sha256(getattr(linkindex, "__version__", "").encode())
+    for package in (queries, linkindex):
+        root = Path(package.__file__).parent
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.suffix in (".sql", ".py", ".txt", ".json", ".csv"):
+                digest.update(f"{path.relative_to(root)}\0".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def index_inputs(data_dir: Path, crawls: dict[str, "CrawlRecords"], quality: dict | None) -> dict:
+    """What the tables of an index built now would be computed from: equal inputs give equal tables."""
+    from linkindex.disavow import stored_files
+    from linkindex.quality import quality_settings
+
+    disavow = hashlib.sha256()
+    for target, path in stored_files(data_dir):
+        disavow.update(f"{target}\0".encode() + path.read_bytes() + b"\0")
+    return {
+        "crawls": {crawl_id: crawl.fingerprint() for crawl_id, crawl in sorted(crawls.items())},
+        "facts_version": facts_version(),
+        "code": _code_digest(),
+        "thresholds": quality_settings(quality),
+        "disavow": disavow.hexdigest(),
+    }
+
+
+def _index_stat(path: Path) -> list[int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def index_is_current(data_dir: Path, inputs: dict) -> bool:
+    """The index was built from ``inputs`` and has not been written since."""
+    try:
+        recorded = json.loads((data_dir / INDEX_INPUTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        recorded.get("inputs") == inputs
+        and _index_stat(data_dir / INDEX_FILE) is not None
+        and recorded.get("index") == _index_stat(data_dir / INDEX_FILE)
+        and not Path(f"{data_dir / INDEX_FILE}.wal").exists()
+    )
+
+
+def _record_index_inputs(data_dir: Path, inputs: dict) -> None:
+    tmp = data_dir / f"{INDEX_INPUTS}.tmp"
+    tmp.write_text(json.dumps({"inputs": inputs, "index": _index_stat(data_dir / INDEX_FILE)}), encoding="utf-8")
+    os.replace(tmp, data_dir / INDEX_INPUTS)
+
+
 def macro_sql(name: str) -> str:
     """The ``create macro`` statement of ``queries/macros/<name>.sql``."""
     return resources.files("queries").joinpath("macros", f"{name}.sql").read_text(encoding="utf-8")
@@ -622,32 +688,44 @@ def build(
             result.removed = gone
 
             final = data_dir / INDEX_FILE
-            tmp = data_dir / f"{INDEX_FILE}.tmp"
-            _remove_database(tmp)
-            built = False
-            try:
-                say("tables")
-                with connect(tmp, config={**config, "preserve_insertion_order": True}) as con:
-                    try:
-                        result.table_seconds = _create_index(con, data_dir, crawls, quality)
-                        for name in FACTS:
-                            result[name] = sum(
-                                (read_manifest(data_dir, c) or {}).get("rows", {}).get(name, 0) for c in crawls
-                            )
-                        for name in TABLES:
-                            result[name] = con.execute(f"select count(*) from {name}").fetchall()[0][0]
-                        con.execute("checkpoint")
-                    except duckdb.OutOfMemoryException:
-                        raise
-                    except duckdb.Error as exc:
-                        raise IndexBuildError(f"building the index of {data_dir} failed: {exc}") from exc
-                built = True
-            finally:
-                if not built:
-                    _remove_database(tmp)
-            # A log left by a crash of a writer of the old index would be replayed on the new one.
-            Path(f"{final}.wal").unlink(missing_ok=True)
-            os.replace(tmp, final)
+            for name in FACTS:
+                result[name] = sum((read_manifest(data_dir, c) or {}).get("rows", {}).get(name, 0) for c in crawls)
+            inputs = index_inputs(data_dir, crawls, quality)
+            if not full and not stale and not gone and index_is_current(data_dir, inputs):
+                say(
+                    "tables up to date: no record file, imported disavow file, threshold or code of linkindex "
+                    "changed since the last build, so the index is kept (--full builds everything again)"
+                )
+                result.unchanged = True
+                with duckdb.connect(str(final), read_only=True) as con:
+                    for name in TABLES:
+                        result[name] = con.execute(f"select count(*) from {name}").fetchall()[0][0]
+            else:
+                # Gone before the index is replaced: a crash in between leaves an index that is rebuilt next time.
+                (data_dir / INDEX_INPUTS).unlink(missing_ok=True)
+                tmp = data_dir / f"{INDEX_FILE}.tmp"
+                _remove_database(tmp)
+                built = False
+                try:
+                    say("tables")
+                    with connect(tmp, config={**config, "preserve_insertion_order": True}) as con:
+                        try:
+                            result.table_seconds = _create_index(con, data_dir, crawls, quality)
+                            for name in TABLES:
+                                result[name] = con.execute(f"select count(*) from {name}").fetchall()[0][0]
+                            con.execute("checkpoint")
+                        except duckdb.OutOfMemoryException:
+                            raise
+                        except duckdb.Error as exc:
+                            raise IndexBuildError(f"building the index of {data_dir} failed: {exc}") from exc
+                    built = True
+                finally:
+                    if not built:
+                        _remove_database(tmp)
+                # A log left by a crash of a writer of the old index would be replayed on the new one.
+                Path(f"{final}.wal").unlink(missing_ok=True)
+                os.replace(tmp, final)
+                _record_index_inputs(data_dir, inputs)
         except RuntimeError as exc:
             # DuckDB answers Ctrl-C by interrupting the query it runs.
             if "interrupted" in str(exc).lower():

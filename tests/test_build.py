@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 
+import duckdb
 from helpers import HOME, POST, STORY, link, page, ts, write_parquet, write_sample
 import pyarrow.parquet as pq
 import pytest
@@ -76,6 +77,55 @@ def test_nothing_changed_nothing_recomputed_and_full_recomputes_everything(tmp_p
     assert (again.rebuilt, again.reused) == ([], ["c1", "c2"])
     assert [f.stat().st_mtime_ns for f in facts] == mtimes
     assert build(data, full=True).rebuilt == ["c1", "c2"]
+
+
+def test_a_build_with_nothing_new_keeps_the_index_and_any_change_builds_it_again(tmp_path, monkeypatch):
+    data = write_sample(tmp_path)
+    index = data / "index.duckdb"
+    first = build(data)
+    kept = index.stat()
+
+    again = build(data)
+    assert again.unchanged and again.table_seconds == {}
+    assert (index.stat().st_ino, index.stat().st_mtime_ns) == (kept.st_ino, kept.st_mtime_ns)
+    assert dict(again) == dict(first)
+
+    def rebuilt(**kwargs) -> bool:
+        result = build(data, **kwargs)
+        assert result.unchanged == (result.table_seconds == {})
+        return not result.unchanged
+
+    # a threshold, then the same one again, then back to its default
+    fewer_pages = {"LINK_QUALITY_SITEWIDE_MIN_PAGES": "1"}
+    assert rebuilt(quality=fewer_pages)
+    assert not rebuilt(quality=fewer_pages)
+    assert rebuilt()
+    # an imported disavow file, rewritten
+    disavow = data / "disavow" / "example.com.txt"
+    disavow.write_text(disavow.read_text() + "domain:other.example\n")
+    assert rebuilt()
+    assert not rebuilt()
+    # a new crawl
+    add_third_crawl(data)
+    assert rebuilt()
+    # the index written by another program since
+    with duckdb.connect(str(index)) as con:
+        con.execute("create table notes as select 1 as note")
+    assert rebuilt()
+    with open_index(data) as con:
+        assert con.execute("select count(*) from duckdb_tables() where table_name = 'notes'").fetchall() == [(0,)]
+    # another version of the models or of linkindex
+    monkeypatch.setattr("linkindex.build._code_digest", lambda: "another-version")
+    assert rebuilt()
+    assert not rebuilt()
+    # asked for
+    assert rebuilt(full=True)
+    # and the index it keeps is the one a build from scratch makes
+    scratch = tmp_path / "scratch"
+    for folder in ("links", "pages", "disavow"):
+        shutil.copytree(data / folder, scratch / folder)
+    build(scratch)
+    assert snapshot(data) == snapshot(scratch)
 
 
 def test_a_re_extracted_crawl_is_recomputed_and_a_removed_one_leaves_the_index(tmp_path):
