@@ -132,6 +132,9 @@ final as (
     left join disavowed
         on disavowed.dst_url = grouped.dst_url
         and disavowed.src_url = grouped.src_url
+    -- stored in source page order: a page's backlinks then sit together and share their src_url, src_domain,
+    -- first_seen and last_seen, which compress to a run each (the largest table of the index, a quarter smaller)
+    order by grouped.src_url
 
 )
 
