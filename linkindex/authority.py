@@ -29,9 +29,11 @@ ranks on the 0-100 authority scale: ``100 * ln(p / p0) / ln(max / p0)``, one
 decimal, where p0 is the smallest rank (that of a node nothing links to).
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 import time
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 
@@ -119,19 +121,35 @@ def link_matrix(n: int, src: np.ndarray, dst: np.ndarray):
     of the edges as 64-bit keys (dst, src) puts them in that order, and
     finds the repeats.
     """
-    from scipy import sparse
-
     keys = np.asarray(dst, dtype=np.int64) * n + np.asarray(src, dtype=np.int64)
     keys = keys[np.asarray(src) != np.asarray(dst)]
+    return keys_matrix(n, [keys])
+
+
+def keys_matrix(n: int, held: list[np.ndarray]):
+    """``link_matrix`` from the edges as keys dst * n + src, without self-loops.
+
+    The keys come in a one-element list, which this empties: the caller
+    holds no reference to them, so they are sorted in place and freed as
+    soon as the matrix's columns exist. At 100M links the edges are the
+    largest thing in Python memory, and one copy of them is held at a time.
+    """
+    from scipy import sparse
+
+    keys = held.pop()
     keys.sort()
     if len(keys) > 1:
         first = np.empty(len(keys), dtype=bool)
         first[0] = True
         np.not_equal(keys[1:], keys[:-1], out=first[1:])
-        keys = keys[first]
+        if not first.all():
+            keys = keys[first]
+        del first
     # Row v holds the nodes linking to v (rank flows from src to dst): its keys are v * n + src.
     indptr = np.searchsorted(keys, np.arange(n + 1, dtype=np.int64) * n)
-    columns = keys % n
+    index_type = np.int32 if n <= np.iinfo(np.int32).max else np.int64
+    columns = np.empty(len(keys), dtype=index_type)
+    np.remainder(keys, n, out=columns, casting="unsafe")
     del keys
     return sparse.csr_matrix((np.ones(len(columns)), columns, indptr), shape=(n, n))
 
@@ -221,8 +239,10 @@ select node, label, node_hash, (row_number() over (order by {order}) - 1)::{id_t
 from _rank_nodes
 """
 
+# Each edge as one 64-bit key, dst * n + src (the order link_matrix sorts them in): half the memory of two
+# id columns read into Python, and no second copy made there to compute it.
 NUMBER_EDGES_BY_HASH = """
-select source.id as src, target.id as dst
+select target.id::bigint * {n} + source.id as key
 from (select hash(src) as src_hash, hash(dst) as dst_hash from ({links}) where followed) as link
 join _rank_nodes as source on source.node_hash = link.src_hash
 join _rank_nodes as target on target.node_hash = link.dst_hash
@@ -230,7 +250,7 @@ where source.id <> target.id
 """
 
 NUMBER_EDGES_BY_VALUE = """
-select source.id as src, target.id as dst
+select target.id::bigint * {n} + source.id as key
 from (select src, dst from ({links}) where followed) as link
 join _rank_nodes as source on source.node = link.src
 join _rank_nodes as target on target.node = link.dst
@@ -243,6 +263,38 @@ select _rank_nodes.node,{label} _rank_values.pagerank, _rank_values.inbound, _ra
 from _rank_nodes
 join _rank_values using (id)
 """
+
+
+@contextmanager
+def memory_lent_by(con, size: int):
+    """Lower DuckDB's memory limit by ``size`` bytes while Python holds that much, then put it back.
+
+    A build's ``--memory-limit`` bounds DuckDB; PageRank's matrix lives in
+    Python memory beside it. While the matrix exists, DuckDB keeps to what is
+    left (spilling what it holds beyond that to its temporary directory), so
+    the two together stay near the limit. DuckDB keeps at least a quarter of
+    its limit; if it cannot give memory up, the limit is left as it was.
+    """
+    from linkindex.build import parse_memory_limit
+    from linkindex.db import IndexBuildError
+
+    setting = str(con.execute("select current_setting('memory_limit')").fetchall()[0][0])
+    try:
+        limit = parse_memory_limit(setting)
+    except IndexBuildError:
+        limit = None
+    lowered = False
+    if limit:
+        try:
+            con.execute(f"set memory_limit = '{max(limit - size, limit // 4) // 2**20}MiB'")
+            lowered = True
+        except duckdb.Error:
+            pass
+    try:
+        yield
+    finally:
+        if lowered:
+            con.execute(f"set memory_limit = '{setting}'")
 
 
 def rank_graph(con, graph: Graph, damping: float = DAMPING, tolerance: float = TOLERANCE) -> Ranking:
@@ -266,20 +318,19 @@ def rank_graph(con, graph: Graph, damping: float = DAMPING, tolerance: float = T
     id_type = "int32" if n <= np.iinfo(np.int32).max else "int64"
     con.execute(NUMBER_NODES.format(order="node_hash" if by_hash else "node", id_type=id_type))
     number_edges = NUMBER_EDGES_BY_HASH if by_hash else NUMBER_EDGES_BY_VALUE
-    arrays = con.execute(number_edges.format(links=links)).fetchnumpy()
+    held = [np.asarray(con.execute(number_edges.format(links=links, n=max(n, 1))).fetchnumpy()["key"])]
     if graph.materialize:
         con.execute("drop table _rank_links")
-    src, dst = np.asarray(arrays["src"]), np.asarray(arrays["dst"])
-    del arrays
     numbered = time.perf_counter()
     if n:
-        matrix = link_matrix(n, src, dst)
-        del src, dst
-        ranks, iterations, change = iterate(matrix, damping, tolerance)
-        inbound = np.diff(matrix.indptr).astype(np.int64)  # row v: the nodes linking to v
-        outbound = np.bincount(matrix.indices, minlength=n).astype(np.int64)
-        edges = matrix.nnz
-        del matrix
+        # the matrix (a column index and a value per edge) and the vectors of the iteration
+        with memory_lent_by(con, 12 * len(held[0]) + 64 * n):
+            matrix = keys_matrix(n, held)
+            ranks, iterations, change = iterate(matrix, damping, tolerance)
+            inbound = np.diff(matrix.indptr).astype(np.int64)  # row v: the nodes linking to v
+            outbound = np.bincount(matrix.indices, minlength=n).astype(np.int64)
+            edges = matrix.nnz
+            del matrix
     else:
         ranks, iterations, change, edges = np.zeros(0), 0, 0.0, 0
         inbound = outbound = np.zeros(0, dtype=np.int64)

@@ -124,3 +124,24 @@ def test_an_empty_graph_ranks_nothing():
     ranking = rank_graph(con, Graph("ranks", "select * from links"))
     assert (ranking.nodes, ranking.edges) == (0, 0)
     assert con.execute("select count(*) from ranks").fetchall() == [(0,)]
+
+
+def test_duckdb_gives_the_ranking_the_memory_its_matrix_holds_and_gets_it_back(tmp_path):
+    from linkindex.authority import memory_lent_by
+
+    con = duckdb.connect(config={"memory_limit": "1GiB", "temp_directory": str(tmp_path)})
+
+    def limit() -> str:
+        return con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+
+    with memory_lent_by(con, 256 * 2**20):
+        assert limit() == "768.0 MiB"
+        # never below a quarter of the limit, however large the matrix
+        with memory_lent_by(con, 100 * 2**30):
+            assert limit() == "192.0 MiB"
+        assert limit() == "768.0 MiB"
+    assert limit() == "1.0 GiB"
+    # and back even when the ranking fails
+    with pytest.raises(ZeroDivisionError), memory_lent_by(con, 2**20):
+        1 / 0
+    assert limit() == "1.0 GiB"
