@@ -42,8 +42,19 @@ import json, sys
 from linkindex.build import build
 result = build(sys.argv[1], memory_limit=sys.argv[2] or None, threads=int(sys.argv[3]) if sys.argv[3] else None)
 print(json.dumps({"counts": dict(result), "rebuilt": result.rebuilt, "index_bytes": result.index_bytes,
-                  "facts_bytes": result.facts_bytes, "records_bytes": result.records_bytes}))
+                  "facts_bytes": result.facts_bytes, "records_bytes": result.records_bytes,
+                  "seconds": result.seconds, "table_seconds": result.table_seconds}))
 """
+
+
+def where_the_time_went(run: dict) -> str:
+    """The facts, the tables and the five slowest tables of a build, in seconds."""
+    tables = run["table_seconds"]
+    slowest = sorted(tables.items(), key=lambda item: -item[1])[:5]
+    return (
+        f"facts and setup {run['seconds'] - sum(tables.values()):.1f} s, tables {sum(tables.values()):.1f} s "
+        f"(slowest: {', '.join(f'{name} {seconds:.1f}' for name, seconds in slowest)})"
+    )
 
 
 def timed(code: str, *args) -> tuple[float, int, dict]:
@@ -119,6 +130,8 @@ def run(args, console) -> int:
         f"({full['index_bytes'] / records:.2f}× the records); {links:,} link facts ({full['counts']['fct_backlinks']:,} backlinks)",
         soft_wrap=True,
     )
+    console.print(f"full build: {where_the_time_went(full)}", highlight=False, soft_wrap=True)
+    console.print(f"incremental build: {where_the_time_went(incr)}", highlight=False, soft_wrap=True)
     console.print(
         f"full build / bare pass: [bold]{full_s / bare_s:.2f}×[/]; incremental / full: "
         f"[bold]{incr_s / full_s:.0%}[/]; load average at the end {os.getloadavg()[0]:.2f}",

@@ -102,3 +102,10 @@ def test_bench_worst_case():
     for case in ("ordinary", "deep-div", "formatting-bomb", "many-links"):
         assert case in out
     assert "(stopped)" not in out
+
+
+def test_bench_build(tmp_path):
+    out = bench("build", "--links", 20_000, "--data", tmp_path)
+    assert "linkindex build (full)" in out and "rebuilt: second" in out
+    # where the time went, per build: facts, tables and the slowest tables
+    assert out.count("slowest: ") == 2 and "incremental / full" in out
