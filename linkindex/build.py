@@ -510,9 +510,10 @@ def _python_inputs(data_dir: Path) -> dict:
     Each writes a temporary table the query reads: the imported disavow files
     (_disavow_lines), the PageRank of the domain and page graphs
     (_domain_pagerank, _page_pagerank), the server networks (_server_networks).
-    The link-quality tables and broken_backlinks all read the current_backlinks
-    view: a temporary copy of it, which comes first in DuckDB's search path,
-    answers for it until the tables are built (``_create_index`` drops it).
+    The link-quality tables read the current_backlinks view as it is, not a
+    copy: each reads only the columns it needs from the facts' Parquet, where
+    a copy would hold every column of every current backlink (spilled to
+    disk beyond the memory limit, at 100M links).
     """
     from linkindex.authority import domain_graph, page_graph, rank_graph
     from linkindex.disavow import load_entries
@@ -529,9 +530,6 @@ def _python_inputs(data_dir: Path) -> dict:
 
     def quality_inputs(con):
         load_server_networks(con, SERVER_ADDRESSES_SQL)
-        database = con.execute("select current_database()").fetchall()[0][0].replace('"', '""')
-        view = f'"{database}".main.current_backlinks'
-        con.execute(f"create or replace temp table current_backlinks as select * from {view}")
 
     return {
         "disavow_entries": lambda con: load_entries(con, data_dir),
@@ -582,7 +580,6 @@ def _create_index(
         kind = "view" if table.materialized == "view" else "table"
         con.execute(f"create or replace {kind} {name} as\n{table.sql}")
         seconds[name] = time.monotonic() - started
-    con.execute("drop table if exists temp.current_backlinks")
     for name in MACROS_AFTER:
         con.execute(macro_sql(name))
     return seconds

@@ -54,14 +54,34 @@ matches as (
 
 ),
 
+-- each backlink once (current_backlinks has a row per page region it occurs in), of flagged pairs only
+flagged_backlinks as (
+
+    select
+        current_backlinks.dst_domain as target_domain,
+        current_backlinks.src_domain as referring_domain
+    from current_backlinks
+    semi join flagged
+        on flagged.target_domain = current_backlinks.dst_domain
+        and flagged.referring_domain = current_backlinks.src_domain
+    group by
+        current_backlinks.dst_domain,
+        current_backlinks.src_domain,
+        current_backlinks.src_url,
+        current_backlinks.dst_url,
+        current_backlinks.anchor_text,
+        current_backlinks.kind
+
+),
+
 backlinks as (
 
     select
-        dst_domain as target_domain,
-        src_domain as referring_domain,
-        count(distinct (src_url, dst_url, anchor_text, kind)) as backlinks
-    from current_backlinks
-    group by dst_domain, src_domain
+        target_domain,
+        referring_domain,
+        count(*) as backlinks
+    from flagged_backlinks
+    group by target_domain, referring_domain
 
 ),
 
