@@ -318,23 +318,25 @@ def rank_graph(con, graph: Graph, damping: float = DAMPING, tolerance: float = T
     id_type = "int32" if n <= np.iinfo(np.int32).max else "int64"
     con.execute(NUMBER_NODES.format(order="node_hash" if by_hash else "node", id_type=id_type))
     number_edges = NUMBER_EDGES_BY_HASH if by_hash else NUMBER_EDGES_BY_VALUE
-    held = [np.asarray(con.execute(number_edges.format(links=links, n=max(n, 1))).fetchnumpy()["key"])]
-    if graph.materialize:
-        con.execute("drop table _rank_links")
-    numbered = time.perf_counter()
-    if n:
-        # the matrix (a column index and a value per edge) and the vectors of the iteration
-        with memory_lent_by(con, 12 * len(held[0]) + 64 * n):
+    # What Python will hold: the edges' keys, then the matrix (a column index and a value per edge) and the
+    # vectors of the iteration. DuckDB gives that up before the edges are read, not after.
+    followed = con.execute(f"select count(*) from ({links}) where followed").fetchall()[0][0]
+    with memory_lent_by(con, 12 * followed + 64 * n):
+        held = [np.asarray(con.execute(number_edges.format(links=links, n=max(n, 1))).fetchnumpy()["key"])]
+        if graph.materialize:
+            con.execute("drop table _rank_links")
+        numbered = time.perf_counter()
+        if n:
             matrix = keys_matrix(n, held)
             ranks, iterations, change = iterate(matrix, damping, tolerance)
             inbound = np.diff(matrix.indptr).astype(np.int64)  # row v: the nodes linking to v
             outbound = np.bincount(matrix.indices, minlength=n).astype(np.int64)
             edges = matrix.nnz
             del matrix
-    else:
-        ranks, iterations, change, edges = np.zeros(0), 0, 0.0, 0
-        inbound = outbound = np.zeros(0, dtype=np.int64)
-    iterated = time.perf_counter()
+        else:
+            ranks, iterations, change, edges = np.zeros(0), 0, 0.0, 0
+            inbound = outbound = np.zeros(0, dtype=np.int64)
+        iterated = time.perf_counter()
     ids = pa.array(np.arange(n), pa.int32() if id_type == "int32" else pa.int64())
     values = pa.table({"id": ids, "pagerank": ranks, "inbound": inbound, "outbound": outbound})
     con.register("_rank_values_arrow", values)
