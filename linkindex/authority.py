@@ -269,10 +269,11 @@ join _rank_values using (id)
 def memory_lent_by(con, size: int):
     """Lower DuckDB's memory limit by ``size`` bytes while Python holds that much, then put it back.
 
-    A build's ``--memory-limit`` bounds DuckDB; PageRank's matrix lives in
-    Python memory beside it. While the matrix exists, DuckDB keeps to what is
-    left (spilling what it holds beyond that to its temporary directory), so
-    the two together stay near the limit. DuckDB keeps at least a quarter of
+    A build's ``--memory-limit`` bounds DuckDB; PageRank's edges and matrix
+    live in Python memory beside it. From before the edges are read until the
+    ranks are computed, DuckDB keeps to what is left (spilling what it holds
+    beyond that to its temporary directory), so the two together stay near
+    the limit. DuckDB keeps at least a quarter of
     its limit; if it cannot give memory up, the limit is left as it was.
     """
     from linkindex.build import parse_memory_limit

@@ -485,10 +485,11 @@ def index_is_current(data_dir: Path, inputs: dict) -> bool:
         recorded = json.loads((data_dir / INDEX_INPUTS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
+    index = _index_stat(data_dir / INDEX_FILE)
     return (
-        recorded.get("inputs") == inputs
-        and _index_stat(data_dir / INDEX_FILE) is not None
-        and recorded.get("index") == _index_stat(data_dir / INDEX_FILE)
+        index is not None
+        and recorded.get("inputs") == inputs
+        and recorded.get("index") == index
         and not Path(f"{data_dir / INDEX_FILE}.wal").exists()
     )
 
